@@ -1,0 +1,1 @@
+"""Custom actions: thin adapters from Rasa trackers to bot/ (see actions/answer.py)."""

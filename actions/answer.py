@@ -1,0 +1,72 @@
+"""action_answer: every question about the guide goes through here to bot.dialogue."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import knowledge, understand
+from bot.dialogue import Reply, Responder, State, Turn
+from bot.normalise import normalise
+
+SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates")
+
+
+@lru_cache(maxsize=None)
+def responder() -> Responder:
+    return Responder(knowledge.default(), understand.default())
+
+
+def turn_from(tracker: Tracker) -> Turn:
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    return Turn(
+        text=normalise(message.get("text") or ""),
+        intent=intent.get("name") or "nlu_fallback",
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=list(message.get("entities") or []),
+    )
+
+
+def state_from(tracker: Tracker) -> State:
+    return State(
+        procedure=tracker.get_slot("procedure"),
+        last_aspect=tracker.get_slot("last_aspect"),
+        pending_question=tracker.get_slot("pending_question"),
+        pending_candidates=list(tracker.get_slot("pending_candidates") or []),
+    )
+
+
+def dispatch(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    for m in reply.messages:
+        if "response" in m:
+            dispatcher.utter_message(response=m["response"])
+        elif "custom" in m:
+            dispatcher.utter_message(json_message=m["custom"])
+        else:
+            dispatcher.utter_message(text=m["text"], buttons=m.get("buttons") or [])
+
+
+def slot_events(before: State, after: State) -> List[Dict[Text, Any]]:
+    events = []
+    for name in SLOTS:
+        old, new = getattr(before, name), getattr(after, name)
+        if name == "pending_candidates":
+            old, new = old or [], new or []
+        if old != new:
+            events.append(SlotSet(name, new if new != [] else None))
+    return events
+
+
+class ActionAnswer(Action):
+    def name(self) -> Text:
+        return "action_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        state = state_from(tracker)
+        reply = responder().respond(turn_from(tracker), state)
+        dispatch(dispatcher, reply)
+        return slot_events(state, reply.state)

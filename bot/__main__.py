@@ -1,0 +1,77 @@
+"""Command line: python -m bot COMMAND.
+
+  train            train the Rasa model if its inputs changed
+  run              start the action server and Rasa, print the URLs, stop on Ctrl-C
+  knowledge check  load and validate knowledge/
+  nlu-assets       regenerate the jieba dictionary and lookup tables from knowledge/
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train the model if its inputs changed")
+    train.add_argument("--force", action="store_true")
+    sub.add_parser("run", help="start the help desk")
+    know = sub.add_parser("knowledge", help="knowledge files")
+    know.add_argument("action", choices=["check"])
+    sub.add_parser("nlu-assets", help="regenerate files derived from knowledge/")
+    args = parser.parse_args(argv)
+
+    if args.command == "train":
+        from bot import training
+        training.train(force=args.force)
+    elif args.command == "run":
+        return _run()
+    elif args.command == "knowledge":
+        from bot import knowledge
+        try:
+            kb = knowledge.load()
+        except knowledge.KnowledgeError as e:
+            print(f"knowledge error: {e}", file=sys.stderr)
+            return 1
+        print(f"knowledge ok: {len(kb.procedures)} procedures, {len(kb.policies)} policies, {len(kb.contacts)} contacts")
+    elif args.command == "nlu-assets":
+        from bot import knowledge, nlu_assets
+        nlu_assets.write(knowledge.load())
+        print("written:", nlu_assets.JIEBA_DICT, nlu_assets.LOOKUPS)
+    return 0
+
+
+def _run() -> int:
+    from bot import services, training
+    settings = services.Settings()
+    model = training.model_path()
+    if not model.exists():
+        print("no trained model; run `make run` (it trains first)", file=sys.stderr)
+        return 1
+    print("starting the action server and Rasa (about 20 s)…", flush=True)
+    procs = services.start_all(settings, model)
+    print(f"""
+jianli-helpdesk is running
+  Rasa REST channel : {settings.rasa_url}/webhooks/rest/webhook
+  action server     : {settings.actions_url}/webhook
+  data and logs     : {settings.var_dir}
+Try: curl -s -XPOST {settings.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' -d '{{"sender":"me","message":"初始注册需要什么材料"}}'
+Press Ctrl-C to stop.""", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        dead = [p for p in procs if p.popen.poll() is not None]
+        if dead:
+            print(f"{dead[0].name} stopped unexpectedly; see {dead[0].log}", file=sys.stderr)
+            break
+    services.stop_all(procs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

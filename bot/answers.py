@@ -1,0 +1,339 @@
+"""Render answers from the knowledge: every fact in a reply comes from knowledge/.
+
+Each function returns a list of messages in Rasa's shape: {"text", "buttons"?, "custom"?}
+or {"response": name} for a fixed phrase kept in domain.yml (greetings, apologies).
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, List, Optional, Sequence
+
+from bot.dates import ExpiryDate, chinese_date, renewal_window
+from bot.knowledge import Contact, Knowledge, Material, Policy, Procedure, Step
+
+Message = dict
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+COPIES = {1: "一份", 2: "两份", 3: "三份"}
+
+
+# --- small pieces -------------------------------------------------------------------
+
+
+def choose_payload(procedure_id: str) -> str:
+    """Button payload that picks a procedure whatever the channel (intent + entity)."""
+    return "/choose_procedure" + json.dumps({"procedure": procedure_id}, separators=(",", ":"))
+
+
+def procedure_buttons(kb: Knowledge, ids: Iterable[str]) -> List[dict]:
+    return [{"title": kb.procedure(i).title, "payload": choose_payload(i)} for i in ids]
+
+
+def follow_up_buttons(p: Procedure, skip: str) -> List[dict]:
+    """Next questions a user usually has about the same procedure."""
+    options = [("steps", "办理流程", f"{p.name}的办理流程"), ("materials", "所需材料", f"{p.name}需要什么材料")]
+    if p.collection:
+        options.append(("collect", "领取与贴条", f"{p.name}审核通过后怎么领取"))
+    return [{"title": title, "payload": ask} for key, title, ask in options if key != skip]
+
+
+def material_line(m: Material, with_copies: bool = True) -> str:
+    """As the guide writes it: 解聘证明原件或复印件，一份 / 省级以上报刊原件（或情况说明）。"""
+    line = m.describe()
+    if with_copies and m.copies:
+        line += f"，{COPIES.get(m.copies, f'{m.copies}份')}"
+    return line
+
+
+def material_list(items: Sequence[Material]) -> str:
+    """Numbered list; "各一式一份" once in front when every item is one copy."""
+    if items and all(m.copies == 1 for m in items):
+        return "（各一式一份）\n" + numbered([material_line(m, with_copies=False) for m in items])
+    return "\n" + numbered([material_line(m) for m in items])
+
+
+def numbered(lines: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def _timeline(p: Procedure) -> dict:
+    """A custom payload the web widget draws as a timeline; other channels show the text."""
+    return {"type": "timeline", "title": p.title, "steps": [{"stage": s.stage, "text": s.text} for s in p.steps]}
+
+
+# --- procedures -------------------------------------------------------------------
+
+
+def steps(kb: Knowledge, p: Procedure, stages: Sequence[str] = ()) -> List[Message]:
+    """Steps in order; only the asked ones when the question names a step."""
+    chosen = [s for s in p.steps if s.stage in stages] or list(p.steps)
+    if len(chosen) == 1:
+        s = chosen[0]
+        text = f"【{p.title}】{s.stage}：{s.text}"
+        text += _notes_text(s.notes)
+        if s.next_procedure:
+            text += "\n\n" + _next_procedure_text(kb, s)
+        return [{"text": text, "buttons": follow_up_buttons(p, skip="")}]
+    lines = [f"{s.stage}：{s.text}" for s in chosen]
+    text = f"【{p.title}】办事流程：\n{numbered(lines)}"
+    text += _notes_text(n for s in chosen for n in s.notes)
+    if not p.collection:
+        text += f"\n（办事指南中{p.title}只有申报、受理两步，没有领取环节。）"
+    for s in chosen:
+        if s.next_procedure:
+            text += "\n\n" + _next_procedure_text(kb, s)
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="steps")}, {"custom": _timeline(p)}]
+
+
+def materials(kb: Knowledge, p: Procedure) -> List[Message]:
+    intake = p.intake
+    text = f"【{p.title}】受理时需携带以下材料，提交至{intake.place}：{material_list(intake.materials)}"
+    uploads = p.step("申报").uploads if p.step("申报") else ()
+    if uploads:
+        text += f"\n网上申报时还需在系统中上传相应附件：{'、'.join(uploads)}。"
+    text += _notes_text(intake.notes)
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+PROXY = "本人或企业代办人员"
+
+
+def proxy_lead(step: Step, proxy: Optional[str]) -> str:
+    """Answer "can someone else collect it?" from the step's own words."""
+    if not proxy or PROXY not in step.text:
+        return ""
+    return "不必须本人前往，" if proxy == "must" else "可以，"
+
+
+def collection(kb: Knowledge, p: Procedure, proxy: Optional[str] = None) -> List[Message]:
+    step = p.collection
+    if step is None:
+        last = p.steps[-1]
+        return [{"text": f"【{p.title}】办事指南中该业务只有申报、受理两步，没有领取环节。受理：{last.text}",
+                 "buttons": follow_up_buttons(p, skip="collect")}]
+    lead = proxy_lead(step, proxy)
+    text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + f"【{p.title}】{step.stage}：{step.text}"
+    if step.bring:
+        text += f"\n需携带：{'、'.join(material_line(m, with_copies=False) for m in step.bring)}"
+    if step.next_procedure:
+        text += "\n\n" + _next_procedure_text(kb, step)
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="collect")}]
+
+
+def where(kb: Knowledge, p: Procedure, stages: Sequence[str] = ()) -> List[Message]:
+    chosen = [s for s in p.steps if s.stage in stages and s.place] or [s for s in p.steps if s.place]
+    lines = [f"{s.stage}：{_place_sentence(s)}" for s in chosen]
+    return [{"text": f"【{p.title}】办理地点：\n{numbered(lines)}", "buttons": follow_up_buttons(p, skip="")}]
+
+
+def notes(kb: Knowledge, p: Procedure) -> List[Message]:
+    found = p.notes
+    if not found:
+        return steps(kb, p)
+    text = f"【{p.title}】注意事项：\n{numbered([n.text for n in found])}"
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="")}]
+
+
+def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Optional[str], yes_no: bool,
+                   stages: Sequence[str] = (), lacking: Sequence[str] = ()) -> List[Message]:
+    """Answer about one material: needed or not, original or copy, how many, where."""
+    parts = []
+    for kind in kinds:
+        label = kb.material_kind(kind).label
+        hit = _find_material(p, kind, stages)
+        if hit is None:
+            if yes_no:
+                parts.append(f"不需要。{p.title}的办理材料中没有{label}。")
+            else:
+                parts.append(f"办事指南中{p.title}的办理材料里没有{label}。")
+            continue
+        step, m = hit
+        where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"
+        verdict = ""
+        if kind in lacking and m.alternative:
+            verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
+        elif form:
+            verdict = _form_verdict(m, form)
+        elif yes_no:
+            verdict = f"需要（也可以提交{m.alternative}）。" if m.alternative else "需要。"
+        need = f"{p.title}{where_text}需携带{material_line(m)}"
+        if step.stage == "受理":
+            need += f"，提交至{step.place}"
+        parts.append(verdict + need + "。")
+    parts.append("受理材料清单：" + material_list(p.intake.materials))
+    return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:
+    """复印件行吗 with no material named: what each material must be."""
+    copies_ok = [m.name for m in p.intake.materials if m.form and "复印件" in m.form]
+    originals = [m.name for m in p.intake.materials if m.form == "原件"]
+    head = []
+    if copies_ok:
+        head.append(f"{'、'.join(copies_ok)}可以用复印件")
+    if originals:
+        head.append(f"{'、'.join(originals)}须提交原件")
+    text = f"【{p.title}】" + "；".join(head) + "。\n受理材料：" + material_list(p.intake.materials)
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+def _form_verdict(m: Material, asked: str) -> str:
+    if not m.form:
+        return f"办事指南对{m.name}未注明原件或复印件。"
+    if asked == "复印件":
+        return "可以。" if "复印件" in m.form else f"不可以，{m.name}须为原件。"
+    return ("需要原件。" if m.form == "原件" else "不一定要原件，" + ("原件或复印件均可。" if "或" in m.form else "复印件即可。"))
+
+
+def _find_material(p: Procedure, kind: str, stages: Sequence[str]):
+    ordered = sorted(p.steps, key=lambda s: (s.stage not in stages, s.stage != "受理"))
+    for s in ordered:
+        for m in s.materials + s.bring:
+            if m.kind == kind:
+                return s, m
+    return None
+
+
+def _place_sentence(s: Step) -> str:
+    if s.stage == "申报":
+        return f"企业登录{s.place}在网上申报"
+    if s.stage == "受理":
+        return f"携带材料到{s.place}提交"
+    return f"审核通过、名单公布后到{s.place}{s.purpose or '领取'}"
+
+
+def _notes_text(found: Iterable) -> str:
+    texts = [n.text for n in found]
+    return "".join(f"\n注：{t}" for t in texts)
+
+
+def _next_procedure_text(kb: Knowledge, step: Step) -> str:
+    nxt = kb.procedure(step.next_procedure)
+    return (f"随后办理【{nxt.title}】，受理时需携带以下材料，提交至{nxt.intake.place}：" + material_list(nxt.intake.materials))
+
+
+# --- questions with no procedure whose answer is common to all -------------------------
+
+
+def _grouped(kb: Knowledge, render) -> List[str]:
+    """Lines "初始注册、转注册：…" grouping procedures whose rendered fact is the same."""
+    groups: dict = {}
+    for p in kb.procedures:
+        fact = render(p)
+        if fact:
+            groups.setdefault(fact, []).append(p.title)
+    if len(groups) == 1:
+        return [next(iter(groups))]
+    return [f"{'、'.join(names)}：{fact}" for fact, names in groups.items()]
+
+
+def common_steps(kb: Knowledge, stages: Sequence[str], where: bool = False) -> List[Message]:
+    lines = []
+    for stage in stages:
+        def render(p: Procedure, stage=stage) -> Optional[str]:
+            s = p.step(stage)
+            return (_place_sentence(s) if where else s.text) if s else None
+        grouped = _grouped(kb, render)
+        head = f"各项注册业务的{stage}" + ("地点" if where else "")
+        lines.append(f"{head}：{grouped[0]}" if len(grouped) == 1 else f"{head}：\n" + numbered(grouped))
+    return [{"text": "\n".join(lines)}]
+
+
+def common_collection(kb: Knowledge, proxy: Optional[str] = None) -> List[Message]:
+    with_step = [p for p in kb.procedures if p.collection]
+    lead = next((proxy_lead(p.collection, proxy) for p in with_step if PROXY in p.collection.text), "")
+    grouped = _grouped(kb, lambda p: p.collection.text if p.collection else None)
+    text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + "审核通过后的领取（或贴条）：\n" + numbered(grouped)
+    without = [p.title for p in kb.procedures if not p.collection]
+    if without:
+        text += f"\n{'、'.join(without)}没有领取环节。"
+    return [{"text": text}]
+
+
+def common_copies(kb: Knowledge) -> List[Message]:
+    copies = {m.copies for p in kb.procedures for m in p.intake.materials}
+    if copies != {1}:
+        return ask_procedure(kb)
+    return [{"text": "各项注册业务受理时，所需材料均为各一式一份。具体要带哪些材料因业务而异，请选择业务：",
+             "buttons": procedure_buttons(kb, [p.id for p in kb.procedures])}]
+
+
+# --- policies and contacts ------------------------------------------------------------
+
+
+def policy(kb: Knowledge, pol: Policy, yes_no: bool = False) -> List[Message]:
+    lead = f"{pol.yes_no_answer}。" if yes_no and pol.yes_no_answer else ""
+    return [{"text": lead + pol.answer}]
+
+
+def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[float], yes_no: bool) -> List[Message]:
+    pol = kb.policy("renewal_window")
+    allowed = pol.months_early
+    if expiry is not None:
+        w = renewal_window(expiry.value, allowed)
+        when = expiry.describe()
+        if w.expired:
+            text = (f"不能办理延续注册。您的注册证书已于{when}到期，今天是{chinese_date(w.today)}。"
+                    f"延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。")
+        elif w.open_now:
+            text = (f"可以，现在就可以申报。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
+                    f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
+        else:
+            text = (f"现在还不能申报。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
+                    f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
+        if expiry.precision == "month":
+            text += "（您只给了月份，以上按该月最后一天计算，请以证书上的具体到期日为准。）"
+        elif expiry.precision == "approx":
+            text += "（以上按您说的剩余时间从今天推算，请以证书上的具体到期日为准。）"
+        return [{"text": text}]
+    if months_early is not None:
+        if months_early <= allowed:
+            return [{"text": f"可以。延续注册至多可提早{_months(allowed)}申报，且需在有效期内申报并提交。"}]
+        return [{"text": f"不可以。延续注册至多可提早{_months(allowed)}申报，且需在有效期内申报并提交。"}]
+    text = pol.answer + "\n告诉我您的证书到期日期（例如：2027年3月15日到期），我可以帮您算出最早什么时候可以申报。"
+    return [{"text": text}]
+
+
+def _months(n: int) -> str:
+    return {1: "一个月", 2: "两个月", 3: "三个月"}.get(n, f"{n}个月")
+
+
+def contact(kb: Knowledge, c: Contact, yes_no: bool = False) -> List[Message]:
+    lead = f"{c.yes_no_answer}。" if yes_no and c.yes_no_answer else ""
+    return [{"text": lead + c.text}]
+
+
+def all_contacts(kb: Knowledge) -> List[Message]:
+    lines = []
+    for c in kb.contacts:
+        phones = "、".join(kb.phones_of(c))
+        if c.via:
+            continue
+        if phones:
+            lines.append(f"{c.name}（{c.purpose}）：{phones}")
+    withdraw = [c for c in kb.contacts if c.via]
+    text = "办事指南中的咨询电话：\n" + numbered(lines)
+    for c in withdraw:
+        text += f"\n{c.purpose}：{c.text}"
+    window = kb.contact("window")
+    text += f"\n办理地点：{window.name}（{window.purpose}）。"
+    return [{"text": text}]
+
+
+# --- conversation helpers ---------------------------------------------------------------
+
+
+def clarify(kb: Knowledge, question: str, candidates: Sequence[str]) -> List[Message]:
+    return [{"text": question, "buttons": procedure_buttons(kb, candidates)}]
+
+
+def ask_procedure(kb: Knowledge) -> List[Message]:
+    return [{"text": "请问您要咨询哪项业务？", "buttons": procedure_buttons(kb, [p.id for p in kb.procedures])}]
+
+
+def capabilities(kb: Knowledge) -> List[Message]:
+    names = "、".join(p.title for p in kb.procedures)
+    text = (f"我可以解答浙江省注册监理工程师注册业务的问题：{names}的办理流程、所需材料、证书领取和贴条，"
+            "社保证明等政策，以及监理协会、监理锁、技术答疑、注册审查的咨询电话；"
+            "也可以帮您查询申请进度，或为您转接人工客服。")
+    return [{"text": text, "buttons": [{"title": "初始注册要带什么材料", "payload": "初始注册要带什么材料"},
+                                        {"title": "联系电话", "payload": "联系电话"}]}]

@@ -1,0 +1,190 @@
+"""Dates people type (2027年1月15日, 2027-01-15, 1月15号) and the renewal window.
+
+Today comes from the clock; HELPDESK_TODAY=YYYY-MM-DD fixes it for tests and demos.
+"""
+from __future__ import annotations
+
+import calendar
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
+_FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
+_COMPACT_DATE = re.compile(r"(?<![\da-z])(20\d{2})(\d{2})(\d{2})(?!\d)")
+_MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")
+_EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
+_EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止")
+_N = r"(\d+|[一二两三四五六七八九十半]+)"
+_IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
+_AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
+_NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
+_THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2})\s*[日号])?")
+
+
+class BadDate(ValueError):
+    pass
+
+
+def today() -> date:
+    """The help desk's today: HELPDESK_TODAY (YYYY-MM-DD) if set, else the clock."""
+    fixed = os.environ.get("HELPDESK_TODAY", "").strip()
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            raise BadDate(f"HELPDESK_TODAY={fixed!r} is not a YYYY-MM-DD date") from None
+    return date.today()
+
+
+@dataclass(frozen=True)
+class ExpiryDate:
+    """A certificate's expiry date as the user gave it.
+
+    precision: "day" (2027年3月15日), "month" (2027年3月: the month's last day is used)
+    or "approx" (还有两个月到期: counted from today)."""
+
+    value: date
+    precision: str = "day"
+
+    def describe(self) -> str:
+        if self.precision == "month":
+            return f"{self.value.year}年{self.value.month}月"
+        if self.precision == "approx":
+            return f"约{chinese_date(self.value)}"
+        return chinese_date(self.value)
+
+
+def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
+    """The expiry date in a message that talks about expiry, or None."""
+    if not any(w in text for w in _EXPIRY_WORDS):
+        return None
+    now = now or today()
+    for pattern in (_FULL_DATE, _COMPACT_DATE):
+        for m in pattern.finditer(text):
+            year, month, day = (int(g) for g in m.groups())
+            if year < 100:
+                year += 2000
+            parsed = _safe_date(year, month, day)
+            if parsed:
+                return ExpiryDate(parsed)
+    m = _MONTH_DAY.search(text)
+    if m:
+        month, day = int(m.group(1)), int(m.group(2))
+        for year in (now.year, now.year + 1):
+            parsed = _safe_date(year, month, day)
+            if parsed and parsed >= now:
+                return ExpiryDate(parsed)
+    m = _YEAR_MONTH.search(text)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
+    return _relative_expiry(text, now)
+
+
+def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
+    """还有两个月到期 / 半年后到期 / 下个月到期 / 明年3月到期: an approximate date."""
+    m = _THIS_OR_NEXT_YEAR.search(text)
+    if m:
+        year = now.year + {"今年": 0, "明年": 1, "后年": 2}[m.group(1)]
+        month = _number(m.group(2))
+        if month and 1 <= month <= 12:
+            month = int(month)
+            if m.group(3):
+                parsed = _safe_date(year, month, int(m.group(3)))
+                if parsed:
+                    return ExpiryDate(parsed)
+            return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
+    if _NEXT_MONTH.search(text):
+        nxt = months_before(now, -1)
+        return ExpiryDate(date(nxt.year, nxt.month, calendar.monthrange(nxt.year, nxt.month)[1]), precision="month")
+    for pattern, unit_group in ((_IN_TIME, 4), (_AFTER_TIME, 3)):
+        m = pattern.search(text)
+        if m:
+            amount = _number(m.group(unit_group - 2 if pattern is _IN_TIME else 1))
+            if amount is None:
+                continue
+            return ExpiryDate(_add(now, amount, m.group(unit_group)), precision="approx")
+    return None
+
+
+def _add(now: date, amount: float, unit: str) -> date:
+    from datetime import timedelta
+    if unit in ("天",):
+        return now + timedelta(days=amount)
+    if unit in ("周", "星期"):
+        return now + timedelta(weeks=amount)
+    months = amount * (12 if unit == "年" else 1)
+    whole = int(months)
+    shifted = months_before(now, -whole)
+    return shifted + timedelta(days=round((months - whole) * 30))
+
+
+def find_months_early(text: str) -> Optional[float]:
+    """How many months early the user wants to apply (提前两个月 → 2, 提前半年 → 6)."""
+    m = _EARLY.search(text)
+    if not m:
+        return None
+    amount = _number(m.group(2))
+    if amount is None:
+        return None
+    unit = m.group(4)
+    return {"月": amount, "年": amount * 12, "天": amount / 30, "周": amount * 7 / 30, "星期": amount * 7 / 30}[unit]
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier, clamped to the month's end (5月31日 → 2月28日)."""
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class RenewalWindow:
+    expiry: date
+    opens: date
+    today: date
+
+    @property
+    def expired(self) -> bool:
+        return self.today > self.expiry
+
+    @property
+    def open_now(self) -> bool:
+        return self.opens <= self.today <= self.expiry
+
+
+def renewal_window(expiry: date, months_early: int, now: Optional[date] = None) -> RenewalWindow:
+    return RenewalWindow(expiry=expiry, opens=months_before(expiry, months_early), today=now or today())
+
+
+def chinese_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _safe_date(year: int, month: int, day: int) -> Optional[date]:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _number(word: str) -> Optional[float]:
+    if word.isdigit():
+        return float(word)
+    if word == "半":
+        return 0.5
+    if word == "十":
+        return 10.0
+    if len(word) == 1:
+        return _NUM.get(word)
+    if len(word) == 2 and word[0] == "十":
+        return 10 + _NUM.get(word[1], 0)
+    if len(word) == 2 and word[1] == "十":
+        return _NUM.get(word[0], 0) * 10
+    return None

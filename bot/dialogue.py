@@ -1,0 +1,284 @@
+"""Decide what to answer: Rasa's intent plus our reading of the text plus the
+conversation so far (the procedure being discussed, a pending clarification).
+
+Pure Python, no Rasa: actions/ turns a tracker into a Turn and State, calls
+`respond`, and turns the Reply back into messages and slot events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import List, Optional, Tuple
+
+from rapidfuzz import fuzz, process
+
+from bot import answers
+from bot.dates import today as clock_today
+from bot.knowledge import Knowledge, Procedure
+from bot.understand import Analysis, Reader
+
+INTENT_ASPECT = {
+    "ask_materials": "materials",
+    "ask_steps": "steps",
+    "ask_collect": "collect",
+    "ask_contact": "contact",
+    "ask_policy": "notes",
+    "ask_overview": "overview",
+}
+CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
+CONFIDENT = 0.6
+FUZZY_CUTOFF = 72
+MAX_PROCEDURES = 3
+WHOLE_LIST_WORDS = ("材料", "资料", "哪些", "东西", "清单", "都要", "什么")
+
+
+@dataclass
+class Turn:
+    text: str  # normalised text
+    intent: str = "nlu_fallback"
+    confidence: float = 0.0
+    entities: List[dict] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    procedure: Optional[str] = None  # procedure id being discussed
+    last_aspect: Optional[str] = None
+    pending_question: Optional[str] = None  # a question waiting for the user to pick a procedure
+    pending_candidates: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    messages: List[dict]
+    state: State
+    understood: bool = True  # False when nothing fitted (counts towards handing over to a person)
+
+
+class Responder:
+    def __init__(self, kb: Knowledge, reader: Reader):
+        self.kb, self.reader = kb, reader
+        self._questions = self._question_index()
+
+    # -- entry point -----------------------------------------------------------------
+
+    def respond(self, turn: Turn, state: State, today: Optional[date] = None) -> Reply:
+        today = today or clock_today()
+        a = self.reader.read(turn.text, today)
+        chosen, how = self._chosen_procedure(turn, a, state)
+        if chosen:
+            if how == "elliptical":  # 那注销呢: the last question again, for another procedure
+                a.aspects = [state.last_aspect]
+            elif state.pending_question:  # answer the question that waited for this choice
+                a = self.reader.read(state.pending_question, today)
+            a.procedures, a.ambiguity = [chosen], None
+            state = replace(state, pending_question=None, pending_candidates=[])
+
+        if turn.intent == "request_human":
+            return Reply([{"response": "utter_human_unavailable"}] + answers.all_contacts(self.kb), state)
+        if turn.intent in ("check_status", "inform_case") and not a.has_domain_signal:
+            return Reply([{"response": "utter_status_unavailable"}], state)
+        in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
+        if not a.has_domain_signal and not in_context:
+            if turn.intent in CHITCHAT:
+                return Reply([{"response": CHITCHAT[turn.intent]}], state)
+            if turn.intent == "bot_capabilities":
+                return Reply(answers.capabilities(self.kb), state)
+            if turn.intent == "out_of_scope" or a.out_of_scope or not a.on_topic:
+                return self._second_chance(turn, a, state, out_of_scope=True)
+
+        aspect = self._aspect(turn, a)
+        if a.topics and aspect == a.topics[0]:
+            return self._topics(a, state)
+        if not a.procedures and not a.ambiguity and aspect is None:
+            return self._second_chance(turn, a, state)
+
+        procedures = self._procedures(a, aspect, state)
+        if procedures is None:  # still ambiguous: ask, with the candidates as buttons
+            candidates = self._candidates(a, aspect, state)
+            pending = turn.text if aspect not in (None, "overview") else None
+            return Reply(answers.clarify(self.kb, a.ambiguity.question, candidates),
+                         replace(state, pending_question=pending, pending_candidates=candidates))
+        if not procedures:
+            common = self._common_answer(aspect, a)
+            if common:
+                return Reply(common, state)
+            return Reply(answers.ask_procedure(self.kb),
+                         replace(state, pending_question=turn.text, pending_candidates=[p.id for p in self.kb.procedures]))
+
+        messages: List[dict] = []
+        for pid in procedures[:MAX_PROCEDURES]:
+            messages += self._answer(self.kb.procedure(pid), aspect or "overview", a)
+        return Reply(messages, replace(state, procedure=procedures[-1], last_aspect=aspect or "overview",
+                                       pending_question=None, pending_candidates=[]))
+
+    # -- understanding the turn ---------------------------------------------------------
+
+    def _chosen_procedure(self, turn: Turn, a: Analysis, state: State) -> Tuple[Optional[str], Optional[str]]:
+        """(procedure id, how): picked by button, by answering our clarifying question,
+        or named in an elliptical follow-up; (None, None) otherwise."""
+        if turn.intent == "choose_procedure":
+            for e in turn.entities:
+                if e.get("entity") == "procedure" and e.get("value") in {p.id for p in self.kb.procedures}:
+                    return e["value"], "button"
+        if state.pending_candidates and not a.topics:
+            ambiguity = next((amb for amb in self.kb.ambiguities if set(state.pending_candidates) <= set(amb.candidates)), None)
+            picked = self.reader.choose(turn.text, state.pending_candidates, ambiguity)
+            if picked:
+                return picked, "clarified"
+        if len(a.procedures) == 1 and not a.aspects and state.last_aspect and _elliptical(turn.text):
+            return a.procedures[0], "elliptical"
+        return None, None
+
+    def _aspect(self, turn: Turn, a: Analysis) -> Optional[str]:
+        """What is asked: a topic (policy:…, contact:…) or materials/steps/collect/…"""
+        if a.topics:
+            return a.topics[0]
+        intent_aspect = INTENT_ASPECT.get(turn.intent)
+        cues = a.aspects
+        if intent_aspect and turn.confidence >= CONFIDENT and (not cues or intent_aspect in cues):
+            return intent_aspect
+        if cues:
+            if "materials" in cues and "collect" not in cues and "steps" in cues[:2]:
+                return "overview"
+            if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
+                return "where"
+            return cues[0]
+        if a.materials:
+            return "materials"
+        if a.stages:
+            return "steps"
+        return intent_aspect
+
+    def _procedures(self, a: Analysis, aspect: Optional[str], state: State) -> Optional[List[str]]:
+        """The procedures to answer for; None when an ambiguity is left to ask about."""
+        if a.procedures:
+            return a.procedures
+        if a.ambiguity:
+            candidates = self._candidates(a, aspect, state)
+            return candidates if len(candidates) == 1 else None
+        return [state.procedure] if state.procedure else []
+
+    def _candidates(self, a: Analysis, aspect: Optional[str], state: State) -> List[str]:
+        """Narrow an ambiguity by the conversation (身份证变更 → 变更后补办) and by what
+        is asked (only procedures with a 领取 step can answer a collection question)."""
+        candidates = list(a.ambiguity.candidates)
+        if aspect == "collect":
+            candidates = [c for c in candidates if self.kb.procedure(c).collection] or candidates
+        if state.procedure:
+            current = self.kb.procedure(state.procedure)
+            nxt = current.collection.next_procedure if current.collection else None
+            for pid in (current.id, nxt):
+                if pid in candidates:
+                    return [pid]
+        return candidates
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def _answer(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
+        kb = self.kb
+        if aspect == "collect" and not p.collection:
+            before = next((q for q in kb.procedures if q.collection and q.collection.next_procedure == p.id), None)
+            if before:  # the step that leads to this procedure is what "after approval" means
+                return _yes(a, need_stage=False) + answers.collection(kb, before)
+        focus = self._focus_materials(a, aspect)
+        if focus:
+            stages = ["领取"] if aspect == "collect" else a.stages
+            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking)
+        if aspect == "materials" and a.form and a.yes_no:
+            return answers.form_question(kb, p, a.form)
+        if aspect == "materials":
+            return answers.materials(kb, p)
+        if aspect == "collect":
+            return answers.collection(kb, p, proxy=self._proxy_question(a))
+        if aspect == "where":
+            return _yes(a) + answers.where(kb, p, a.stages)
+        if aspect == "notes":
+            return answers.notes(kb, p)
+        if aspect == "contact":
+            return answers.all_contacts(kb)
+        if aspect == "steps":
+            return _yes(a) + answers.steps(kb, p, a.stages if len(a.stages) == 1 else ())
+        return answers.steps(kb, p)
+
+    def _focus_materials(self, a: Analysis, aspect: str) -> List[str]:
+        """Materials the question is about (要不要带照片), not the subject of the sentence
+        (证书丢了): 注册证书 counts only when it is the one material named."""
+        if aspect not in ("materials", "overview", "notes", "where", "collect", "steps"):
+            return []
+        kinds = [k for k in a.materials if k != "certificate"] or a.materials
+        if a.yes_no or a.form:
+            return kinds
+        if aspect == "materials" and not any(w in a.text for w in WHOLE_LIST_WORDS):
+            return [k for k in kinds if k != "certificate"]
+        return []
+
+    def _proxy_question(self, a: Analysis) -> Optional[str]:
+        if not any(c in a.text for c in self.kb.language.proxy_cues):
+            return None
+        return "must" if any(w in a.text for w in ("必须", "一定", "只能", "非得")) else "may"
+
+    def _common_answer(self, aspect: Optional[str], a: Analysis) -> Optional[List[dict]]:
+        """A question with no procedure whose answer is the same for every procedure."""
+        if aspect == "contact":
+            return answers.all_contacts(self.kb)
+        if any(w in a.text for w in ("几份", "多少份", "一式几份")) and not a.materials:
+            return answers.common_copies(self.kb)
+        if aspect == "collect":
+            return answers.common_collection(self.kb, proxy=self._proxy_question(a))
+        if aspect == "where" or (aspect == "steps" and a.stages):
+            stages = a.stages[-1:] or ["受理"]  # 已经上报了，还要跑窗口吗: the later step is asked
+            return _yes(a) + answers.common_steps(self.kb, stages, where=aspect == "where" or a.yes_no)
+        return None
+
+    def _topics(self, a: Analysis, state: State) -> Reply:
+        """Policies and contacts asked about (several when several are named)."""
+        messages: List[dict] = []
+        procedure = a.procedures[0] if a.procedures else state.procedure
+        for topic in a.topics[:MAX_PROCEDURES]:
+            kind, ident = topic.split(":", 1)
+            if kind == "policy" and ident == "renewal_window":
+                messages += answers.renewal(self.kb, a.expiry, a.months_early, a.yes_no)
+                procedure = "renewal"
+            elif kind == "policy":
+                messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
+            elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
+                messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
+        general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
+        if a.procedures and general:  # 转注册要带什么，我还有一建证书: both
+            messages += self._answer(self.kb.procedure(a.procedures[0]), general[0], a)
+        return Reply(messages, replace(state, procedure=procedure, last_aspect=None,
+                                       pending_question=None, pending_candidates=[]))
+
+    def _second_chance(self, turn: Turn, a: Analysis, state: State, out_of_scope: bool = False) -> Reply:
+        """NLU found nothing we can use: match against the knowledge's own questions,
+        else say so plainly (and offer the contacts and a person)."""
+        match = process.extractOne(turn.text, self._questions, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if match and turn.text:
+            retry = self.reader.read(match[0])
+            if retry.has_domain_signal:
+                return self.respond(Turn(text=match[0]), state)
+        if out_of_scope:
+            return Reply([{"response": "utter_out_of_scope"}], state)
+        return Reply([{"response": "utter_not_understood"}], state, understood=False)
+
+    def _question_index(self) -> List[str]:
+        questions = []
+        for p in self.kb.procedures:
+            questions += [f"{p.name}需要什么材料", f"{p.name}怎么办理", f"{p.name}的流程"]
+            if p.collection:
+                questions.append(f"{p.name}审核通过后怎么领取")
+        for item in (*self.kb.policies, *self.kb.contacts):
+            questions += item.questions
+        return questions
+
+
+def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
+    """需要。 in front of a yes/no question whose answer is a step every procedure has
+    (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
+    return [{"text": "需要。"}] if a.yes_no and (a.stages or not need_stage) else []
+
+
+def _elliptical(text: str) -> bool:
+    """那注销呢 / 转注册的呢: a short follow-up that repeats the last question."""
+    return len(text) <= 14 and (text.rstrip("?？。!").endswith("呢") or text.startswith("那"))

@@ -1,0 +1,138 @@
+"""Clean up what people type before anything tries to understand it.
+
+Traditional characters become simplified, full-width letters and digits half-width,
+stray spaces and repeated punctuation go, a few colloquial words become standard
+ones, and near-miss procedure names (初使注册, 延续住册) are corrected with rapidfuzz.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterable, List, Tuple
+
+import opencc
+from rapidfuzz.distance import Levenshtein
+
+from bot import knowledge
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+|\s+(?=[{CJK}])")
+_SPACES = re.compile(r"\s+")
+_CJK_ONLY = re.compile(rf"[{CJK}]+")
+_REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+_COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
+MAX_LENGTH = 1000
+
+_converter = opencc.OpenCC("t2s")
+
+
+class Normaliser:
+    """Normalises text.
+
+    `terms` are the names whose near misses get corrected; `known_words` (the terms
+    themselves and every other word the knowledge knows, such as 注册证书) are never
+    rewritten, so a correct word is not "corrected" into a similar one.
+    """
+
+    def __init__(self, terms: Iterable[str], known_words: Iterable[str] = ()):
+        terms = list(dict.fromkeys(terms))  # names come first, so a tie goes to the name
+        self.terms: List[str] = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)
+        self.known_words: List[str] = sorted({w for w in (*terms, *known_words) if len(w) >= 2}, key=len, reverse=True)
+
+    def normalise(self, text: str) -> str:
+        if not text:
+            return ""
+        if text.startswith("/"):  # a Rasa intent payload such as /greet: leave it alone
+            return text.strip()
+        text = _CONTROL.sub("", text[: MAX_LENGTH * 4])
+        text = unicodedata.normalize("NFKC", text)
+        text = _converter.convert(text)
+        text = text.lower()
+        text = _SPACE_BETWEEN_CJK.sub("", text)
+        text = _SPACES.sub(" ", text).strip()
+        text = _REPEATED_PUNCT.sub(r"\1", text)
+        for old, new in _COLLOQUIAL:
+            text = text.replace(old, new)
+        return self.correct_terms(text)
+
+    def correct_terms(self, text: str) -> str:
+        """Replace near misses of known terms (one wrong, missing or extra character)."""
+        known = self._exact_spans(text)
+        fixes: List[Tuple[int, int, str]] = []
+        chars = set(text)
+        for term in self.terms:
+            if term[0] not in chars and term[-1] not in chars:
+                continue
+            # a correct word elsewhere blocks windows over it, unless it is part of this
+            # term (延续 inside 延续住册 is what we are correcting)
+            blocked = [(a, b) for a, b, w in known if w not in term] + [(a, b) for a, b, _ in fixes]
+            best = None
+            # a wrong character, or (long terms) a missing one inside the term
+            for size in (len(term), len(term) - 1)[: 2 if len(term) >= 5 else 1]:
+                for start in self._starts(text, term, size):
+                    end = start + size
+                    if any(start < b and a < end for a, b in blocked):
+                        continue
+                    window = text[start:end]
+                    if not _CJK_ONLY.fullmatch(window) or not _plausible_typo(window, term):
+                        continue
+                    distance = Levenshtein.distance(window, term)
+                    if 0 < distance <= _max_edits(term) and (best is None or distance < best[0]):
+                        best = (distance, start, end)
+                if best:
+                    break
+            if best:
+                fixes.append((best[1], best[2], term))
+        for start, end, term in sorted(fixes, reverse=True):
+            text = text[:start] + term + text[end:]
+        return text
+
+    @staticmethod
+    def _starts(text: str, term: str, size: int):
+        """Window starts worth scoring: the window begins or ends like the term
+        (a three-character term must begin like it)."""
+        last = len(text) - size
+        for i, ch in enumerate(text):
+            if ch == term[0] and i <= last:
+                yield i
+            elif len(term) > 3 and ch == term[-1] and 0 <= i - size + 1 <= last:
+                yield i - size + 1
+
+    def _exact_spans(self, text: str) -> List[Tuple[int, int, str]]:
+        """Where known words occur, longest first, not overlapping."""
+        spans: List[Tuple[int, int, str]] = []
+        for word in self.known_words:
+            if word not in text:
+                continue
+            for m in re.finditer(re.escape(word), text):
+                if not any(m.start() < b and a < m.end() for a, b, _ in spans):
+                    spans.append((m.start(), m.end(), word))
+        return spans
+
+
+FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问")
+
+
+def _plausible_typo(window: str, term: str) -> bool:
+    """A typo changes a content character (初使 for 初始), never adds a function word
+    (一寸照吗 is not 一寸照片), and a missing character is not the first or last."""
+    if len(window) == len(term):
+        return all(w == t or w not in FUNCTION_CHARS for w, t in zip(window, term))
+    return window[0] == term[0] and window[-1] == term[-1]
+
+
+def _max_edits(term: str) -> int:
+    """One wrong or missing character; two in long names such as 身份证姓名等其他变更."""
+    return 1 if len(term) <= 8 else 2
+
+
+@lru_cache(maxsize=None)
+def default() -> Normaliser:
+    kb = knowledge.default()
+    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb))
+
+
+def normalise(text: str) -> str:
+    return default().normalise(text)

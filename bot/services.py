@@ -1,0 +1,125 @@
+"""Start and stop the processes of the help desk: the action server, Rasa and (later)
+our gateway. Used by `make run`, by the tests (on free ports, with a temporary var/)
+and by the benchmark, so all three run the bot the same way."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Settings:
+    """Where things listen and keep their data; every value can come from the environment."""
+
+    var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HELPDESK_VAR", ROOT / "var")))
+    rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", 5005)))
+    actions_port: int = field(default_factory=lambda: int(os.environ.get("ACTIONS_PORT", 5055)))
+    host: str = field(default_factory=lambda: os.environ.get("HELPDESK_HOST", "127.0.0.1"))
+    endpoints: Path = field(default_factory=lambda: Path(os.environ.get("RASA_ENDPOINTS", ROOT / "endpoints.yml")))
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}"
+
+    def environment(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("ACTION_ENDPOINT_URL", f"{self.actions_url}/webhook")
+        env.setdefault("TRACKER_DB", str(self.var_dir / "tracker.db"))
+        env["HELPDESK_VAR"] = str(self.var_dir)
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return env
+
+
+class Process:
+    def __init__(self, name: str, cmd: List[str], env: Dict[str, str], log: Path, health_url: str):
+        self.name, self.cmd, self.env, self.log, self.health_url = name, cmd, env, log, health_url
+        self.popen: Optional[subprocess.Popen] = None
+
+    def start(self) -> "Process":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log, "ab")
+        self.popen = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log}")
+            try:
+                with urllib.request.urlopen(self.health_url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"{self.name} not ready after {timeout:.0f}s; see {self.log}")
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def kill(self) -> None:
+        """Hard kill, as a crash would (fault tests)."""
+        if self.popen and self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+
+def action_server(s: Settings) -> Process:
+    cmd = [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.actions_port)]
+    return Process("action server", cmd, s.environment(), s.var_dir / "logs" / "actions.log", f"{s.actions_url}/health")
+
+
+def rasa_server(s: Settings, model: Path) -> Process:
+    cmd = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(s.rasa_port), "--interface", s.host,
+           "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml")]
+    return Process("rasa", cmd, s.environment(), s.var_dir / "logs" / "rasa.log", f"{s.rasa_url}/")
+
+
+def start_all(s: Settings, model: Path) -> List[Process]:
+    """Start the action server and Rasa, wait until both answer."""
+    s.var_dir.mkdir(parents=True, exist_ok=True)
+    procs = [action_server(s).start(), rasa_server(s, model).start()]
+    try:
+        for p in procs:
+            p.wait_ready()
+    except Exception:
+        stop_all(procs)
+        raise
+    return procs
+
+
+def stop_all(procs: List[Process]) -> None:
+    for p in reversed(procs):
+        p.stop()

@@ -1,0 +1,213 @@
+"""Read a normalised question: which procedure, what is asked, which material, which step.
+
+This is the deterministic half of understanding. Rasa's DIET classifier gives the
+intent; this module finds the facts the question is about, from the words the
+knowledge files list, so that a new phrasing, a typo or an unusual word order still
+lands on the right facts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from bot import knowledge
+from bot.dates import ExpiryDate, find_expiry, find_months_early
+
+NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
+TOPIC_PRIORITY = 10
+
+
+@dataclass
+class Analysis:
+    text: str
+    procedures: List[str] = field(default_factory=list)  # procedure ids, in order of mention
+    ambiguity: Optional[knowledge.Ambiguity] = None
+    materials: List[str] = field(default_factory=list)  # material kinds
+    lacking: List[str] = field(default_factory=list)  # material kinds the user says they lack (没登报)
+    form: Optional[str] = None  # 原件 | 复印件 when asked about
+    stages: List[str] = field(default_factory=list)
+    aspects: List[str] = field(default_factory=list)  # best first; topics are policy/contact ids
+    yes_no: bool = False
+    out_of_scope: bool = False
+    expiry: Optional[ExpiryDate] = None
+    months_early: Optional[float] = None
+    on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
+
+    @property
+    def topics(self) -> List[str]:
+        return [a for a in self.aspects if a.startswith(("policy:", "contact:"))]
+
+    @property
+    def has_domain_signal(self) -> bool:
+        return bool(self.procedures or self.ambiguity or self.topics or self.materials or self.expiry)
+
+
+class Reader:
+    """Finds procedures, materials, aspects and stages in normalised text."""
+
+    def __init__(self, kb: knowledge.Knowledge):
+        self.kb = kb
+        self._procedure_aliases = _longest_first(
+            [(alias, p.id) for p in kb.procedures for alias in (p.title, p.name, *p.aliases)]
+        )
+        self._procedure_patterns = [(re.compile(pat), p.id) for p in kb.procedures for pat in p.patterns]
+        self._material_aliases = _longest_first([(alias, m.kind) for m in kb.material_kinds for alias in (m.label, *m.aliases)])
+        self._material_aliases += _longest_first([(m.name, m.kind) for p in kb.procedures for s in p.steps for m in s.materials + s.bring])
+        self._topic_cues: List[Tuple[str, int, Sequence[str], Sequence[str]]] = [
+            (f"policy:{p.id}", TOPIC_PRIORITY, p.cues, p.context) for p in kb.policies
+        ] + [(f"contact:{c.id}", c.priority, c.cues, c.context) for c in kb.contacts]
+        self._yes_no = [re.compile(p) for p in kb.language.yes_no_patterns]
+
+    def read(self, text: str, today: Optional[date] = None) -> Analysis:
+        a = Analysis(text=text)
+        mentions = self.procedure_mentions(text)
+        a.procedures = [pid for pid, _, _ in mentions]
+        if not a.procedures:
+            a.ambiguity = self._ambiguity(text)
+        a.materials, a.lacking = self._materials(text, [(s, e) for _, s, e in mentions])
+        a.form = next((form for form, cues in self.kb.language.forms.items() if any(c in text for c in cues)), None)
+        a.stages = self._stages(text)
+        a.yes_no = any(p.search(text) for p in self._yes_no)
+        a.out_of_scope = any(c in text for c in self.kb.language.out_of_scope_cues)
+        a.expiry = find_expiry(text, today)
+        a.months_early = find_months_early(text)
+        a.aspects = self._aspects(text, a)
+        a.on_topic = a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
+        return a
+
+    def procedures_in(self, text: str) -> List[str]:
+        """Procedure ids named in the text, in order of first mention."""
+        return [pid for pid, _, _ in self.procedure_mentions(text)]
+
+    def procedure_mentions(self, text: str) -> List[Tuple[str, int, int]]:
+        """(procedure id, start, end) of each procedure's first mention, by alias or
+        pattern; negated mentions (不是丢了) and procedures suppressed by a more specific
+        one (变更后补办 suppresses 身份证姓名等其他变更) are left out."""
+        found = [(start, end, pid) for start, end, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)]
+        for pattern, pid in self._procedure_patterns:
+            m = pattern.search(text)
+            if m and not _negated(text, m.start()):
+                found.append((m.start(), m.end(), pid))
+        first = {}
+        for start, end, pid in sorted(found):
+            first.setdefault(pid, (pid, start, end))
+        suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses}
+        return [m for pid, m in first.items() if pid not in suppressed]
+
+    def choose(self, text: str, candidates: Sequence[str], ambiguity: Optional[knowledge.Ambiguity]) -> Optional[str]:
+        """Pick one of `candidates` from a reply such as 不是丢了，是改名以后换新证书."""
+        named = [p for p in self.procedures_in(text) if p in candidates]
+        if len(named) == 1:
+            return named[0]
+        ordinal = _ordinal(text)
+        if ordinal is not None and 0 <= ordinal < len(candidates):
+            return candidates[ordinal]
+        if ambiguity is None:
+            return None
+        scores = {}
+        for pid in candidates:
+            hits = 0
+            for cue in ambiguity.hints.get(pid, ()):
+                for m in re.finditer(re.escape(cue), text):
+                    hits += -1 if _negated(text, m.start()) else 1
+            scores[pid] = hits
+        best = max(scores.values(), default=0)
+        winners = [p for p, s in scores.items() if s == best]
+        return winners[0] if best > 0 and len(winners) == 1 else None
+
+    def _ambiguity(self, text: str) -> Optional[knowledge.Ambiguity]:
+        stripped = text
+        for alias, _ in self._material_aliases:  # 变更注册申请表 names a form, not a wish to change
+            stripped = stripped.replace(alias, "")
+        for amb in self.kb.ambiguities:
+            if any(term in stripped for term in amb.terms):
+                return amb
+        return None
+
+    def _stages(self, text: str) -> List[str]:
+        """Steps named, in the order they are mentioned (已经上报了，还要跑窗口吗 → 申报, 受理)."""
+        found = []
+        for stage, cues in self.kb.language.stages.items():
+            positions = [text.find(c) for c in cues if c in text]
+            if positions:
+                found.append((min(positions), stage))
+        return [stage for _, stage in sorted(found)]
+
+    def _materials(self, text: str, inside: Sequence[Tuple[int, int]] = ()) -> Tuple[List[str], List[str]]:
+        """Material kinds named, and those named after a negation (没有登报). A material
+        inside a procedure's mention (身份证 in 身份证号码变了) is the subject, not asked about."""
+        kinds, lacking = [], []
+        for start, end, kind in sorted(_find_terms(text, self._material_aliases)):
+            if any(a <= start and end <= b for a, b in inside):
+                continue
+            if kind not in kinds:
+                kinds.append(kind)
+            if _negated(text, start) and kind not in lacking:
+                lacking.append(kind)
+        return kinds, lacking
+
+    def _aspects(self, text: str, a: Analysis) -> List[str]:
+        scored: Dict[str, int] = {}
+        for name, priority, cues, context in self._topic_cues:
+            if context and not any(w in text for w in context):
+                continue
+            if any(_mentioned(text, c) for c in cues):
+                scored[name] = priority
+        if a.expiry or a.months_early is not None:
+            scored["policy:renewal_window"] = TOPIC_PRIORITY
+        # words inside a procedure or material name (号码 in 身份证号码变更) are not cues
+        masked = text
+        for start, end, _ in _find_terms(text, self._procedure_aliases + self._material_aliases):
+            masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
+        for aspect in self.kb.language.aspects:
+            if any(c in masked for c in aspect.cues):
+                scored[aspect.name] = aspect.priority
+        return sorted(scored, key=lambda k: -scored[k])
+
+
+def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    seen, out = set(), []
+    for term, value in sorted(pairs, key=lambda p: -len(p[0])):
+        term = term.lower()
+        if term not in seen:
+            seen.add(term)
+            out.append((term, value))
+    return out
+
+
+def _find_terms(text: str, terms: List[Tuple[str, str]]) -> List[Tuple[int, int, str]]:
+    """Non-overlapping occurrences of terms, longest terms first."""
+    spans: List[Tuple[int, int, str]] = []
+    for term, value in terms:
+        if term not in text:
+            continue
+        for m in re.finditer(re.escape(term), text):
+            if not any(m.start() < b and a < m.end() for a, b, _ in spans):
+                spans.append((m.start(), m.end(), value))
+    return spans
+
+
+def _negated(text: str, start: int) -> bool:
+    return bool(NEGATION.search(text[max(0, start - 2):start]))
+
+
+def _mentioned(text: str, cue: str) -> bool:
+    """The cue occurs at least once without a negation just before it (没有其他注册证书)."""
+    return any(not _negated(text, m.start()) for m in re.finditer(re.escape(cue), text))
+
+
+_ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "两": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}
+
+
+def _ordinal(text: str) -> Optional[int]:
+    """第一个 / 1 / 选2 → 0-based index."""
+    m = re.fullmatch(r"(选|第)?([1-9一二两三四五])(个|项|种)?[.。!]?", text.strip())
+    return _ORDINALS.get(m.group(2)) if m else None
+
+
+@lru_cache(maxsize=None)
+def default() -> Reader:
+    return Reader(knowledge.default())

@@ -1,0 +1,111 @@
+"""What the bot answers, decided in bot.dialogue from the knowledge (no Rasa needed).
+
+Each conversation is a list of (user says, must contain, must not contain); the intent
+is left unknown so these prove the knowledge-driven understanding on its own."""
+from datetime import date
+
+import pytest
+
+from bot import knowledge, understand
+from bot.dialogue import Responder, State, Turn
+from bot.normalise import normalise
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def responder():
+    return Responder(knowledge.default(), understand.default())
+
+
+def talk(responder, turns, intent="nlu_fallback"):
+    state = State()
+    for say, must, must_not in turns:
+        reply = responder.respond(Turn(text=normalise(say), intent=intent), state, TODAY)
+        state = reply.state
+        text = "\n".join(m.get("text", "") + "".join(b["title"] for b in m.get("buttons", [])) or m.get("response", "")
+                         for m in reply.messages)
+        for s in must:
+            assert s in text, f"{say!r}: missing {s!r} in {text!r}"
+        for s in must_not:
+            assert s not in text, f"{say!r}: {s!r} must not be in {text!r}"
+    return state
+
+
+CONVERSATIONS = {
+    "materials as a list": [("初始注册需要带什么材料", ["1. 初始注册申请表原件", "2. 一寸照原件", "省厅2号窗口"], [])],
+    "renewal materials have no photo": [("延续注册要准备哪些材料", ["延续注册申请表"], ["一寸照"])],
+    "steps in order": [("初始注册的办理流程", ["1. 申报", "2. 受理", "3. 领取", "企业版注册监理工程师管理系统"], [])],
+    "one step only": [("转注册受理要去哪里", ["省厅2号窗口"], ["申报："])],
+    "collection with what to bring": [("延续注册批下来以后去窗口做什么", ["贴条", "注册证书原件", "单位介绍信"], [])],
+    "no collection step": [("注销注册审核通过后怎么领证", ["没有领取环节"], [])],
+    "yes: photo needed": [("初始注册要不要带照片", ["需要。", "一寸照"], ["不需要"])],
+    "no: photo not needed": [("延续注册需要带一寸照吗", ["不需要"], [])],
+    "copies allowed": [("注销注册的解聘证明复印件行吗", ["可以。", "解聘证明原件或复印件"], [])],
+    "original required": [("注销注册时注册证书能交复印件吗", ["不可以", "原件"], [])],
+    "license copy": [("企业更名需要带营业执照原件吗", ["复印件"], ["需要原件"])],
+    "newspaper or statement": [("证书丢了", ["省级以上报刊原件（或情况说明）"], []),
+                               ("没登报可以吗", ["可以", "情况说明"], [])],
+    "social security": [("注册还需要上传社保证明吗", ["不需要", "2018年11月12日"], [])],
+    "other certificates": [("我还有一级建造师证书，初始注册要注意什么", ["先办结", "最后办理国家注册监理工程师"], [])],
+    "lock hotline only": [("监理锁怎么申请", ["010-88381756"], ["81956261", "88381873"])],
+    "association": [("浙江省监理工程师的事情问谁", ["0571-81956261"], ["88381756"])],
+    "withdraw": [("申请已经上报了，材料还没送到省厅，能撤回吗", ["可以", "010-88381873"], [])],
+    "review": [("注册审查方面的问题打哪个电话", ["010-68313292", "010-68362887"], [])],
+    "two contacts asked": [("监理锁和系统技术问题分别打哪个电话", ["88381756", "88381873"], ["81956261"])],
+    "all contacts": [("联系电话", ["81956261", "88381756", "88381873", "68313292"], [])],
+    "follow-up keeps the procedure": [("延续注册怎么办理", ["延续"], []),
+                                      ("那要带什么材料", ["延续注册申请表"], ["一寸照"]),
+                                      ("那注销呢", ["注销注册申请表", "解聘证明"], [])],
+    "a new procedure replaces the old": [("初始注册要什么材料", ["一寸照"], []),
+                                         ("转注册呢", ["解聘证明"], ["一寸照"])],
+    "clarify a change": [("我要办变更", ["转注册", "专业变更（增加）", "企业更名", "身份证姓名等其他变更"], []),
+                         ("企业更名", ["营业执照", "工商变更证明"], [])],
+    "clarify a reissue": [("我要补办证书", ["注册证书遗失", "变更后补办证书"], []),
+                          ("不是丢了，是改名以后换新证书", ["情况说明", "证书原件"], ["省级以上报刊"])],
+    "clarify by number": [("我要办变更", ["转注册"], []), ("第三个", ["营业执照"], [])],
+    "reissue follows a name change": [("身份证姓名变更怎么办", ["户口本"], []),
+                                       ("那之后还要办什么", ["遗失补办"], []),
+                                       ("那补办要带什么", ["情况说明", "一寸照", "证书原件"], ["省级以上报刊"])],
+    "which procedure?": [("要不要带照片", ["请问您要咨询哪项业务"], []), ("延续注册", ["不需要"], [])],
+    "common to all procedures": [("纸质材料交到哪里", ["省厅2号窗口"], ["请问您要咨询哪项业务"]),
+                                 ("领证可以让同事代领吗", ["可以", "本人或企业代办人员", "单位介绍信"], [])],
+    "typos and traditional": [("初使注册要带啥", ["一寸照"], []), ("監理鎖壞了找誰", ["88381756"], [])],
+    "long message": [("你好，我们有位同事从别的公司跳槽过来，他的注册证书还挂在原来的单位，要怎么帮他把注册转过来，需要准备哪些资料",
+                      ["解聘证明", "注册证书原件"], [])],
+    "renewal window open": [("我的证书2027年1月10日到期，现在能办延续吗", ["可以", "2026年10月10日"], [])],
+    "renewal window later": [("我的证书2027年6月10日到期，现在能办延续吗", ["还不能", "2027年3月10日"], [])],
+    "renewal expired": [("证书2026年10月1日就到期了还能延续吗", ["不能", "有效期"], [])],
+    "too early": [("延续注册可以提前半年办吗", ["不可以", "三个月"], [])],
+    "out of scope has no numbers": [("明天杭州天气怎么样", ["utter_out_of_scope"], ["81956261", "88381756"]),
+                                    ("东坡肉怎么做", ["utter_out_of_scope"], []),
+                                    ("一级建造师年薪能拿多少", ["utter_out_of_scope"], ["先办结"])],
+}
+
+
+@pytest.mark.parametrize("name", list(CONVERSATIONS))
+def test_conversation(responder, name):
+    talk(responder, CONVERSATIONS[name])
+
+
+def test_intent_without_signal_uses_fixed_phrases(responder):
+    assert responder.respond(Turn("你好", "greet", 0.99), State(), TODAY).messages == [{"response": "utter_greet"}]
+    assert responder.respond(Turn("谢谢", "thanks", 0.99), State(), TODAY).messages == [{"response": "utter_thanks"}]
+    # a greeting that carries a question is answered as the question
+    text = responder.respond(Turn(normalise("你好，初始注册要带什么"), "greet", 0.9), State(), TODAY).messages[0]["text"]
+    assert "一寸照" in text
+
+
+def test_button_payload_picks_the_procedure(responder):
+    state = talk(responder, [("我要补办证书", ["注册证书遗失"], [])])
+    turn = Turn("/choose_procedure", "choose_procedure", 1.0, [{"entity": "procedure", "value": "lost"}])
+    reply = responder.respond(turn, state, TODAY)
+    assert "省级以上报刊" in reply.messages[0]["text"]
+    assert reply.state.procedure == "lost" and reply.state.pending_candidates == []
+
+
+def test_nothing_fits(responder):
+    reply = responder.respond(Turn("啊啊啊注册", "nlu_fallback"), State(), TODAY)
+    assert reply.messages[0].get("response") in ("utter_not_understood",) or "请问您要咨询哪项业务" in reply.messages[0].get("text", "")
+    reply = responder.respond(Turn("abc", "nlu_fallback"), State(), TODAY)
+    assert not reply.understood or reply.messages == [{"response": "utter_out_of_scope"}]

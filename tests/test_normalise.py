@@ -1,0 +1,48 @@
+"""The normaliser: what users type becomes what the knowledge knows, and nothing else changes."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bot.normalise import MAX_LENGTH, normalise
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("監理鎖壞了找誰", "监理锁坏了找谁"),                 # traditional → simplified
+    ("ＺＪ２０２６０００１０１", "zj2026000101"),          # full-width → half-width, lower case
+    ("初始注册 需要 什么", "初始注册需要什么"),             # stray spaces between Chinese
+    ("延续注册怎么办？？？！！", "延续注册怎么办?!"),        # repeated punctuation
+    ("初使注册要带啥", "初始注册要带什么"),                 # near-miss procedure name, colloquial 啥
+    ("延续住册", "延续注册"),
+    ("注消注册的材料", "注销注册的材料"),
+    ("专业变跟", "专业变更"),
+    ("监理琐找谁", "监理锁找谁"),
+    ("社宝证明", "社保证明"),
+    ("身份证姓名等其它变更", "身份证姓名等其他变更"),
+])
+def test_normalises(raw, clean):
+    assert normalise(raw) == clean
+
+
+@pytest.mark.parametrize("text", [
+    "注册证书丢了", "转注册要带什么", "换了单位,转注册需要带哪些材料", "我已经注册过了",
+    "延续注册需要带一寸照吗", "申请表是什么时候打印", "系统里已经上报了,还需要跑窗口吗",
+    "监理工程师管理信息系统操作报错", "身份证姓名等变更", "我的证书注销了吗",
+])
+def test_correct_text_is_left_alone(text):
+    assert normalise(text) == text
+
+
+def test_bad_input():
+    assert normalise("") == ""
+    assert normalise("   \t\n ") == ""
+    assert normalise("\x00\x07初始\u200b注册\ufeff") == "初始注册"
+    assert normalise("/choose_procedure{\"procedure\":\"lost\"}") == "/choose_procedure{\"procedure\":\"lost\"}"
+    huge = "初始注册" * 100_000
+    assert len(normalise(huge)) <= MAX_LENGTH * 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_handled_and_normalising_twice_changes_nothing(text):
+    once = normalise(text)
+    assert isinstance(once, str)
+    assert normalise(once) == once
