@@ -5,11 +5,11 @@ from functools import lru_cache
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge, understand
-from bot.dialogue import Reply, Responder, State, Turn
+from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise
 
 SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates")
@@ -40,8 +40,9 @@ def state_from(tracker: Tracker) -> State:
     )
 
 
-def dispatch(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    for m in reply.messages:
+def dispatch(dispatcher: CollectingDispatcher, messages: List[dict]) -> None:
+    """Send bot.answers-style messages through Rasa's dispatcher."""
+    for m in messages:
         if "response" in m:
             dispatcher.utter_message(response=m["response"])
         elif "custom" in m:
@@ -68,5 +69,8 @@ class ActionAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         state = state_from(tracker)
         reply = responder().respond(turn_from(tracker), state)
-        dispatch(dispatcher, reply)
-        return slot_events(state, reply.state)
+        dispatch(dispatcher, reply.messages)
+        events = slot_events(state, reply.state)
+        if reply.follow_up:
+            events.append(FollowupAction(reply.follow_up))
+        return events

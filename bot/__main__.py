@@ -4,6 +4,8 @@
   run              start the action server and Rasa, print the URLs, stop on Ctrl-C
   knowledge check  load and validate knowledge/
   nlu-assets       regenerate the jieba dictionary and lookup tables from knowledge/
+  cases import FILE.csv | list | show CASE_NO | set-stage CASE_NO STAGE [--note …]
+                   the case store (CASES_DB_URL, default SQLite under var/)
 """
 from __future__ import annotations
 
@@ -23,8 +25,26 @@ def main(argv=None) -> int:
     know = sub.add_parser("knowledge", help="knowledge files")
     know.add_argument("action", choices=["check"])
     sub.add_parser("nlu-assets", help="regenerate files derived from knowledge/")
+    cases = sub.add_parser("cases", help="the case store")
+    cases.add_argument("--db", help="database URL (default: CASES_DB_URL or var/cases.db)")
+    case_cmd = cases.add_subparsers(dest="case_command", required=True)
+    imp = case_cmd.add_parser("import", help="load a CSV (all or nothing)")
+    imp.add_argument("file")
+    lst = case_cmd.add_parser("list", help="list cases")
+    lst.add_argument("--stage")
+    lst.add_argument("--search")
+    lst.add_argument("--limit", type=int, default=100)
+    show = case_cmd.add_parser("show", help="one case with its history")
+    show.add_argument("case_no")
+    st = case_cmd.add_parser("set-stage", help="change a case's stage")
+    st.add_argument("case_no")
+    st.add_argument("stage")
+    st.add_argument("--note")
     args = parser.parse_args(argv)
 
+    if args.command == "cases":
+        from bot import cli_cases
+        return cli_cases.run(args)
     if args.command == "train":
         from bot import training
         training.train(force=args.force)

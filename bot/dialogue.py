@@ -53,6 +53,7 @@ class Reply:
     messages: List[dict]
     state: State
     understood: bool = True  # False when nothing fitted (counts towards handing over to a person)
+    follow_up: Optional[str] = None  # an action to run next: "status_form" for a status lookup
 
 
 class Responder:
@@ -74,10 +75,10 @@ class Responder:
             a.procedures, a.ambiguity = [chosen], None
             state = replace(state, pending_question=None, pending_candidates=[])
 
+        if a.status_request and not a.procedures and not a.topics:
+            return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         if turn.intent == "request_human":
             return Reply([{"response": "utter_human_unavailable"}] + answers.all_contacts(self.kb), state)
-        if turn.intent in ("check_status", "inform_case") and not a.has_domain_signal:
-            return Reply([{"response": "utter_status_unavailable"}], state)
         in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
         if not a.has_domain_signal and not in_context:
             if turn.intent in CHITCHAT:

@@ -165,6 +165,21 @@ class Language:
     words: Tuple[str, ...] = ()
     domain_words: Tuple[str, ...] = ()
     proxy_cues: Tuple[str, ...] = ()
+    status_cues: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of an application in the case store (已上报 … 已退回)."""
+
+    name: str
+    timeline: str
+    meaning: str
+    next: str
+
+
+NEXT_STEPS = ("intake", "announce", "collect", "resubmit", "done")
+TIMELINE = ("申报", "受理", "审核", "公告", "领取")
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,7 @@ class Knowledge:
     policies: Tuple[Policy, ...]
     contacts: Tuple[Contact, ...]
     language: Language
+    stages: Tuple[Stage, ...] = ()
     _by_id: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def procedure(self, procedure_id: str) -> Procedure:
@@ -192,6 +208,9 @@ class Knowledge:
 
     def contact(self, contact_id: str) -> Contact:
         return self._by_id["contact:" + contact_id]
+
+    def stage(self, name: str) -> Optional[Stage]:
+        return next((s for s in self.stages if s.name == name), None)
 
     def material_kind(self, kind: str) -> MaterialKind:
         return self._by_id["material:" + kind]
@@ -438,8 +457,24 @@ def _language(data: dict) -> Language:
         aspects=tuple(sorted(aspects, key=lambda a: -a.priority)), stages=stages,
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
-        proxy_cues=top.texts("proxy_cues"),
+        proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
     )
+
+
+def _stages(data: dict) -> Tuple[Stage, ...]:
+    stages = []
+    for i, raw in enumerate(data.get("stages") or []):
+        e = _Entry("stages.yml", f"stage {i + 1}", raw)
+        e.unknown_keys({"name", "timeline", "meaning", "next"})
+        stage = Stage(name=e.text("name"), timeline=e.text("timeline"), meaning=e.text("meaning"), next=e.text("next"))
+        if stage.next not in NEXT_STEPS:
+            e.fail(f"next {stage.next!r} is not one of {', '.join(NEXT_STEPS)}")
+        if stage.timeline not in TIMELINE:
+            e.fail(f"timeline {stage.timeline!r} is not one of {', '.join(TIMELINE)}")
+        stages.append(stage)
+    if not stages:
+        raise KnowledgeError("stages.yml: no stages")
+    return tuple(stages)
 
 
 def _check_references(kb: Knowledge) -> None:
@@ -500,6 +535,7 @@ def load(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
         policies=_policies(_read_yaml(directory / "policies.yml")),
         contacts=_contacts(_read_yaml(directory / "contacts.yml")),
         language=_language(_read_yaml(directory / "language.yml")),
+        stages=_stages(_read_yaml(directory / "stages.yml")),
     )
     _check_references(kb)
     return kb

@@ -40,6 +40,7 @@ class Normaliser:
         terms = list(dict.fromkeys(terms))  # names come first, so a tie goes to the name
         self.terms: List[str] = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)
         self.known_words: List[str] = sorted({w for w in (*terms, *known_words) if len(w) >= 2}, key=len, reverse=True)
+        self._known_set = set(self.known_words)
 
     def normalise(self, text: str) -> str:
         if not text:
@@ -78,6 +79,8 @@ class Normaliser:
                     window = text[start:end]
                     if not _CJK_ONLY.fullmatch(window) or not _plausible_typo(window, term):
                         continue
+                    if self._word_plus_one(window, term):
+                        continue
                     distance = Levenshtein.distance(window, term)
                     if 0 < distance <= _max_edits(term) and (best is None or distance < best[0]):
                         best = (distance, start, end)
@@ -88,6 +91,14 @@ class Normaliser:
         for start, end, term in sorted(fixes, reverse=True):
             text = text[:start] + term + text[end:]
         return text
+
+    def _word_plus_one(self, window: str, term: str) -> bool:
+        """身份证后 is the word 身份证 followed by another word, not a misspelt 身份证件."""
+        if len(window) != len(term):
+            return False
+        if window[0] != term[0] and window[1:] in self._known_set:
+            return True
+        return window[-1] != term[-1] and window[:-1] in self._known_set
 
     @staticmethod
     def _starts(text: str, term: str, size: int):

@@ -17,6 +17,7 @@ from bot import knowledge
 from bot.dates import ExpiryDate, find_expiry, find_months_early
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
+CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
 TOPIC_PRIORITY = 10
 
 
@@ -35,6 +36,7 @@ class Analysis:
     expiry: Optional[ExpiryDate] = None
     months_early: Optional[float] = None
     on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
+    status_request: bool = False  # asks where an application stands, or gives a case number
 
     @property
     def topics(self) -> List[str]:
@@ -76,6 +78,7 @@ class Reader:
         a.months_early = find_months_early(text)
         a.aspects = self._aspects(text, a)
         a.on_topic = a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
+        a.status_request = bool(CASE_NO.search(text)) or any(c in text for c in self.kb.language.status_cues)
         return a
 
     def procedures_in(self, text: str) -> List[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import services, training
+from bot.cases import CaseStore
 
 TODAY = "2026-11-24"
 os.environ.setdefault("HELPDESK_TODAY", TODAY)
@@ -51,6 +52,10 @@ def running_bot(tmp_path_factory):
         rasa_port=services.free_port(),
         actions_port=services.free_port(),
     )
+    store = CaseStore(f"sqlite:///{settings.var_dir / 'cases.db'}")
+    store.import_csv((DATA / "cases.csv").read_bytes(), source="tests")
+    if (SHARED / "eval" / "public_cases.csv").exists():
+        store.import_csv((SHARED / "eval" / "public_cases.csv").read_bytes(), source="public")
     procs = services.start_all(settings, model)
     try:
         yield BotClient(settings)
@@ -66,3 +71,4 @@ def kb():
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"

@@ -1,6 +1,6 @@
 """Conversations through the real running bot: Rasa's REST channel, the action server,
-the SQLite tracker store. The public eval cases run here too (all but the status ones,
-which issue 3 covers)."""
+the SQLite tracker store and case store. Every public eval case runs here too (the
+fixture imports ../shared/eval/public_cases.csv into the bot's case store)."""
 import importlib.util
 import sys
 
@@ -23,7 +23,7 @@ def test_public_cases_pass(running_bot):
     if not PUBLIC_CASES.exists():
         pytest.skip(f"{PUBLIC_CASES} is not on this machine")
     run_cases = _run_cases_module()
-    cases = [c for c in yaml.safe_load(PUBLIC_CASES.read_text(encoding="utf-8")) if c.get("category") != "status"]
+    cases = yaml.safe_load(PUBLIC_CASES.read_text(encoding="utf-8"))
     failures = []
     for case in cases:
         result = run_cases.run_case(case, running_bot.url, timeout=30)

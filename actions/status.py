@@ -1,0 +1,100 @@
+"""The status lookup: a form that collects the case number and the applicant's name or
+ID last four, and the lookup itself (bot.cases, rendered by bot.status)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import dispatch, responder, slot_events, state_from, turn_from
+from bot import knowledge, status
+from bot.cases import CASE_NO_RE, CaseStore
+
+FORM = "status_form"
+QUESTION_INTENTS = {"ask_overview", "ask_materials", "ask_steps", "ask_collect", "ask_contact", "ask_policy",
+                    "request_human", "bot_capabilities", "out_of_scope", "goodbye", "thanks"}
+RESET = [SlotSet("case_no", None), SlotSet("identity", None), SlotSet("requested_slot", None)]
+
+
+@lru_cache(maxsize=None)
+def store() -> CaseStore:
+    return CaseStore()
+
+
+def _text(tracker: Tracker) -> str:
+    return turn_from(tracker).text
+
+
+class ValidateStatusForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_status_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
+        # a sender locked out by failed lookups is not asked for anything: the lookup refuses
+        if store().sender_locked_until(tracker.sender_id):
+            return []
+        return domain_slots
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        interrupted = self._answer_other_question(dispatcher, tracker)
+        if interrupted is not None:
+            return interrupted
+        return await super().run(dispatcher, tracker, domain)
+
+    def _answer_other_question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List]:
+        """A question asked instead of the case details is answered, and the lookup stops."""
+        turn = turn_from(tracker)
+        if tracker.active_loop_name != FORM or turn.intent not in QUESTION_INTENTS or turn.confidence < 0.6:
+            return None
+        if status.find_case_no(turn.text) or status.find_identity(turn.text):
+            return None
+        state = state_from(tracker)
+        reply = responder().respond(turn, state)
+        dispatch(dispatcher, reply.messages)
+        return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
+
+    async def extract_case_no(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        found = status.find_case_no(_text(tracker))
+        return {"case_no": found} if found else {}
+
+    async def extract_identity(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        asking = tracker.get_slot("requested_slot") == "identity"
+        found = status.find_identity(_text(tracker), bare=asking)
+        return {"identity": found} if found else {}
+
+    def validate_case_no(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if isinstance(value, str) and CASE_NO_RE.match(value):
+            return {"case_no": value}
+        dispatcher.utter_message(response="utter_bad_case_no")
+        return {"case_no": None}
+
+    def validate_identity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        return {"identity": value} if isinstance(value, str) and value.strip() else {"identity": None}
+
+
+class ActionStatusLookup(Action):
+    def name(self) -> Text:
+        return "action_status_lookup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        case_no, identity = tracker.get_slot("case_no"), tracker.get_slot("identity")
+        locked = store().sender_locked_until(tracker.sender_id)
+        if locked:
+            dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(locked))
+            return RESET
+        if not case_no or not identity:  # the lookup was stopped by another question
+            return RESET
+        result = store().lookup(case_no, identity, tracker.sender_id)
+        if result.status == "found":
+            dispatch(dispatcher, status.render(knowledge.default(), result.case))
+        elif result.status == "locked":
+            dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
+        else:
+            dispatcher.utter_message(response="utter_lookup_no_match")
+            if result.retry_at:
+                dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
+        return RESET

@@ -1,0 +1,355 @@
+"""The case store: applications loaded by staff, looked up by applicants.
+
+Cases and the history of every stage change live in SQL (SQLite under var/ by default,
+`CASES_DB_URL` to change). A CSV import is all or nothing: every row is checked first,
+bad rows are reported with their line numbers, and the rows are written in one
+transaction. Lookups give nothing away unless the case number and the identity match,
+and failed lookups are limited per sender and per case number.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, List, Optional, Sequence
+
+import opencc
+import sqlalchemy as sa
+
+from bot import dates, db, knowledge
+
+COLUMNS = ["case_no", "name", "id_last4", "company", "procedure", "stage", "updated_at", "note"]
+CASE_NO_RE = re.compile(r"^[A-Z]{1,4}\d{6,14}$")
+ID_LAST4_RE = re.compile(r"^\d{3}[\dX]$")
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+FAILURE_LIMIT = 5
+FAILURE_WINDOW = 15 * 60  # seconds
+
+metadata = sa.MetaData()
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("case_no", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("id_last4", sa.String(4), nullable=False),
+    sa.Column("company", sa.String(200), nullable=False, default=""),
+    sa.Column("procedure", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.String(10), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+)
+history = sa.Table(
+    "case_history", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_no", sa.String(32), sa.ForeignKey("cases.case_no"), nullable=False, index=True),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("updated_at", sa.String(10), nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+)
+failures = sa.Table(
+    "lookup_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender", sa.String(200), nullable=False, index=True),
+    sa.Column("case_no", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
+
+_t2s = opencc.OpenCC("t2s")
+
+
+class ImportFailed(ValueError):
+    """The CSV was not imported; `problems` are (line number, message) pairs."""
+
+    def __init__(self, problems: List[tuple]):
+        self.problems = problems
+        super().__init__("\n".join(f"第{line}行：{msg}" if line else msg for line, msg in problems))
+
+
+@dataclass
+class Case:
+    case_no: str
+    name: str
+    id_last4: str
+    company: str
+    procedure: str
+    stage: str
+    updated_at: str
+    note: str = ""
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    stage_changes: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class Lookup:
+    status: str  # "found" | "no_match" | "locked"
+    case: Optional[Case] = None
+    retry_at: Optional[float] = None  # epoch seconds when a locked lookup may be tried again
+    history: List[dict] = field(default_factory=list)
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+def normalise_case_no(text: str) -> str:
+    """ＺＪ ２０２６ ０００１０１ / zj2026-000101 → ZJ2026000101."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"[\s\-_/]", "", text).upper()
+
+
+def normalise_name(text: str) -> str:
+    text = _t2s.convert(unicodedata.normalize("NFKC", text or ""))
+    return re.sub(r"[\s·•．.]", "", text)
+
+
+def normalise_id_last4(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip().upper()
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class CaseStore:
+    def __init__(self, url: Optional[str] = None, kb: Optional[knowledge.Knowledge] = None):
+        self.url = url or db.url_from_env("CASES_DB_URL", "cases.db")
+        self.engine = db.engine(self.url)
+        self.kb = kb or knowledge.default()
+        metadata.create_all(self.engine)
+
+    # -- import -------------------------------------------------------------------------
+
+    def import_csv(self, data: bytes, source: str = "import") -> ImportSummary:
+        rows = parse_csv(data, self.kb)
+        return self.upsert(rows, source)
+
+    def upsert(self, rows: Sequence[Case], source: str) -> ImportSummary:
+        """Write rows in one transaction: new cases, updates, and a history entry per stage change."""
+        summary = ImportSummary()
+        now = time.time()
+        with self.engine.begin() as conn:
+            existing = {r.case_no: r for r in conn.execute(
+                sa.select(cases).where(cases.c.case_no.in_([c.case_no for c in rows]))) } if rows else {}
+            for row in rows:
+                values = row.__dict__.copy()
+                old = existing.get(row.case_no)
+                if old is None:
+                    conn.execute(cases.insert().values(**values))
+                    summary.added += 1
+                    self._record(conn, row, now, source)
+                    continue
+                if dict(old._mapping) == values:
+                    summary.unchanged += 1
+                    continue
+                conn.execute(cases.update().where(cases.c.case_no == row.case_no).values(**values))
+                summary.updated += 1
+                if old.stage != row.stage:
+                    summary.stage_changes += 1
+                    self._record(conn, row, now, source)
+        return summary
+
+    @staticmethod
+    def _record(conn, row: Case, now: float, source: str) -> None:
+        conn.execute(history.insert().values(case_no=row.case_no, stage=row.stage, note=row.note,
+                                             updated_at=row.updated_at, recorded_at=now, source=source))
+
+    # -- staff operations ---------------------------------------------------------------------
+
+    def get(self, case_no: str) -> Optional[Case]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.case_no == normalise_case_no(case_no))).first()
+        return Case(**row._mapping) if row else None
+
+    def history_of(self, case_no: str) -> List[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(history).where(history.c.case_no == normalise_case_no(case_no))
+                                .order_by(history.c.recorded_at, history.c.id)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def list(self, stage: Optional[str] = None, search: Optional[str] = None, limit: int = 100) -> List[Case]:
+        query = sa.select(cases).order_by(cases.c.updated_at.desc(), cases.c.case_no).limit(limit)
+        if stage:
+            query = query.where(cases.c.stage == stage)
+        if search:
+            like = f"%{search.strip()}%"
+            query = query.where(sa.or_(cases.c.case_no.like(f"%{normalise_case_no(search)}%"), cases.c.name.like(like)))
+        with self.engine.connect() as conn:
+            return [Case(**r._mapping) for r in conn.execute(query)]
+
+    def set_stage(self, case_no: str, stage: str, note: Optional[str] = None, source: str = "cli",
+                  on: Optional[date] = None) -> Case:
+        if self.kb.stage(stage) is None:
+            raise ValueError(f"未知阶段“{stage}”，可选：{'、'.join(s.name for s in self.kb.stages)}")
+        case = self.get(case_no)
+        if case is None:
+            raise KeyError(f"没有申请编号为 {normalise_case_no(case_no)} 的申请")
+        case.stage = stage
+        case.note = case.note if note is None else note.strip()
+        case.updated_at = (on or dates.today()).isoformat()
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(cases.update().where(cases.c.case_no == case.case_no)
+                         .values(stage=case.stage, note=case.note, updated_at=case.updated_at))
+            self._record(conn, case, now, source)
+        return case
+
+    # -- applicant lookups --------------------------------------------------------------------
+
+    def lookup(self, case_no: str, identity: str, sender: str, now: Optional[float] = None) -> Lookup:
+        """Find a case for an applicant. Unknown numbers and wrong identities look the same;
+        after FAILURE_LIMIT failures in FAILURE_WINDOW, per sender or per number, refuse."""
+        now = time.time() if now is None else now
+        number = normalise_case_no(case_no)[:64]
+        retry_at = self._locked_until(sender, number, now)
+        if retry_at:
+            return Lookup("locked", retry_at=retry_at)
+        case = self.get(number) if number else None
+        if case is None or not identity_matches(case, identity):
+            with self.engine.begin() as conn:
+                conn.execute(failures.insert().values(sender=sender[:200], case_no=number, at=now))
+            return Lookup("no_match", retry_at=self._locked_until(sender, number, now))
+        return Lookup("found", case=case, history=self.history_of(number))
+
+    def sender_locked_until(self, sender: str, now: Optional[float] = None) -> Optional[float]:
+        """When a sender locked out by failed lookups may try again (None: not locked)."""
+        return self._locked_until(sender, None, time.time() if now is None else now)
+
+    def _locked_until(self, sender: str, number: Optional[str], now: float) -> Optional[float]:
+        since = now - FAILURE_WINDOW
+        with self.engine.connect() as conn:
+            for column, value in ((failures.c.sender, sender[:200]), (failures.c.case_no, number)):
+                if value is None:
+                    continue
+                times = [r.at for r in conn.execute(
+                    sa.select(failures.c.at).where(column == value, failures.c.at > since).order_by(failures.c.at))]
+                if len(times) >= FAILURE_LIMIT:
+                    return times[-FAILURE_LIMIT] + FAILURE_WINDOW
+        return None
+
+
+def identity_matches(case: Case, identity: str) -> bool:
+    identity = (identity or "").strip()
+    if not identity:
+        return False
+    if ID_LAST4_RE.match(normalise_id_last4(identity)):
+        return normalise_id_last4(identity) == case.id_last4
+    return normalise_name(identity) == normalise_name(case.name)
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, or GBK/GB18030 as Excel saves it in China."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ImportFailed([(0, "文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV")]) from None
+
+
+def parse_csv(data: bytes, kb: knowledge.Knowledge) -> List[Case]:
+    """Every row checked; raises ImportFailed listing every bad row with its line number."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFailed([(0, f"文件过大（超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB）")])
+    text = decode(data)
+    if "\x00" in text:
+        raise ImportFailed([(0, "文件不是文本格式的 CSV")])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFailed([(0, "文件是空的")]) from None
+    except csv.Error as e:
+        raise ImportFailed([(1, f"无法解析：{e}")]) from None
+    header = [h.strip() for h in header]
+    if header != COLUMNS:
+        raise ImportFailed([(1, f"表头应为 {','.join(COLUMNS)}，实际为 {','.join(header)}")])
+    rows, problems, seen = [], [], {}
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            case, errors = _row(fields, kb)
+            if case and case.case_no in seen:
+                errors.append(f"申请编号 {case.case_no} 与第{seen[case.case_no]}行重复")
+            if errors:
+                problems += [(line, e) for e in errors]
+            else:
+                seen[case.case_no] = line
+                rows.append(case)
+    except csv.Error as e:
+        problems.append((reader.line_num, f"无法解析：{e}"))
+    if problems:
+        raise ImportFailed(problems)
+    return rows
+
+
+def _row(fields: List[str], kb: knowledge.Knowledge):
+    if len(fields) != len(COLUMNS):
+        return None, [f"应有 {len(COLUMNS)} 列，实际 {len(fields)} 列"]
+    raw = dict(zip(COLUMNS, (f.strip() for f in fields)))
+    errors = []
+    case_no = normalise_case_no(raw["case_no"])
+    if not case_no:
+        errors.append("缺少申请编号")
+    elif not CASE_NO_RE.match(case_no):
+        errors.append(f"申请编号“{raw['case_no']}”格式不对（应为字母加数字，如 ZJ2026000101）")
+    name = unicodedata.normalize("NFKC", raw["name"])
+    if not name:
+        errors.append("缺少姓名")
+    elif len(name) > 30:
+        errors.append("姓名过长")
+    id_last4 = normalise_id_last4(raw["id_last4"])
+    if not ID_LAST4_RE.match(id_last4):
+        errors.append(f"身份证后四位“{raw['id_last4']}”不对（应为4位数字，最后一位可为X）")
+    procedure = kb.procedure_by_name(unicodedata.normalize("NFKC", raw["procedure"]).replace("(", "（").replace(")", "）"))
+    if procedure is None:
+        errors.append(f"未知业务“{raw['procedure']}”，应为办事指南中的业务名称")
+    if kb.stage(raw["stage"]) is None:
+        errors.append(f"未知阶段“{raw['stage']}”，可选：{'、'.join(s.name for s in kb.stages)}")
+    updated = _parse_date(raw["updated_at"])
+    if updated is None:
+        errors.append(f"日期“{raw['updated_at']}”不对（应为 2026-11-20 这样的格式）")
+    if len(raw["company"]) > 200 or len(raw["note"]) > 2000:
+        errors.append("单位名称或备注过长")
+    if errors:
+        return (Case(case_no, name, id_last4, "", "", "", "") if case_no else None), errors
+    return Case(case_no=case_no, name=name, id_last4=id_last4, company=raw["company"],
+                procedure=procedure.title if procedure.variant and procedure.name != raw["procedure"] else procedure.name,
+                stage=raw["stage"], updated_at=updated.isoformat(), note=raw["note"]), []
+
+
+def _parse_date(text: str) -> Optional[date]:
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"):
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return parsed if 2000 <= parsed.year <= 2100 else None
+    return None
+
+
+def export_rows(rows: Iterable[Case]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for c in rows:
+        writer.writerow([getattr(c, k) for k in COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,123 @@
+"""Status lookups in conversation: read a case number and an identity from what the
+applicant types, and render where an application stands and what to do next, from
+knowledge/ (stages.yml for the stage, procedures.yml and contacts.yml for the steps)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import List, Optional
+from zoneinfo import ZoneInfo
+
+from bot import answers
+from bot.cases import Case, normalise_case_no
+from bot.dates import chinese_date
+from bot.knowledge import TIMELINE, Knowledge, Procedure
+
+OFFICE_TZ = ZoneInfo("Asia/Shanghai")
+CASE_NO_IN_TEXT = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{6,14})(?!\d)")
+LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
+LABELLED_NAME = re.compile(r"(?:姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
+BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+BARE_ID = re.compile(r"^(\d{3}[\dx])$")
+FILLER = re.compile(r"查询进度|查进度|查询|查一下|帮我查|进度|申请编号|编号|申请号|是|的")
+NOT_NAMES = {"你好", "您好", "谢谢", "好的", "是的", "不是", "对的", "没有", "查询", "进度", "查询进度", "不知道", "忘了", "算了", "不查了"}
+
+
+def find_case_no(text: str) -> Optional[str]:
+    m = CASE_NO_IN_TEXT.search((text or "").lower())
+    return normalise_case_no(m.group(1) + m.group(2)) if m else None
+
+
+def find_identity(text: str, bare: bool = False) -> Optional[str]:
+    """A name or the ID card's last four from labelled text (姓名王小明, 后四位1234);
+    with `bare`, also a message that is only a name or only four digits."""
+    text = (text or "").strip().lower()
+    m = LABELLED_ID.search(text)
+    if m:
+        return m.group(1).upper()
+    m = LABELLED_NAME.search(text)
+    if m and m.group(1) not in NOT_NAMES:
+        return m.group(1)
+    without_number = CASE_NO_IN_TEXT.sub(" ", text)
+    if without_number != text:  # ZJ2026000101 王小明: what is left beside the number
+        rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
+        if BARE_NAME.match(rest) and rest not in NOT_NAMES:
+            return rest
+    if bare:
+        rest = text.strip(" ,，。.!！")
+        if BARE_ID.match(rest):
+            return rest.upper()
+        if BARE_NAME.match(rest) and rest not in NOT_NAMES:
+            return rest
+    return None
+
+
+def timeline_steps(p: Optional[Procedure]) -> List[str]:
+    """申报 → 受理 → 审核 → 公告 → 领取/贴条 (or no last step when the procedure has none)."""
+    steps = list(TIMELINE[:-1])
+    if p is None or p.collection is None:
+        return steps
+    steps.append("贴条" if "贴条" in (p.collection.purpose or "") else "领取")
+    return steps
+
+
+def render(kb: Knowledge, case: Case) -> List[dict]:
+    stage = kb.stage(case.stage)
+    p = kb.procedure_by_name(case.procedure)
+    updated = _date_text(case.updated_at)
+    lines = [f"【申请进度】申请编号 {case.case_no}（{case.procedure}）",
+             f"申请单位：{case.company}" if case.company else None,
+             f"当前阶段：{case.stage}。{stage.meaning if stage else ''}",
+             f"最近更新：{updated}"]
+    text = "\n".join(l for l in lines if l)
+    if case.note:
+        text += f"\n说明：{case.note}"
+    text += "\n下一步：" + _next_step(kb, stage.next if stage else "done", p)
+    steps = timeline_steps(p)
+    current = stage.timeline if stage else steps[0]
+    if current == "领取" and steps[-1] != "领取":
+        current = steps[-1]
+    payload = {"type": "timeline", "title": f"申请进度 {case.case_no}",
+               "steps": [{"stage": s, "current": s == current} for s in steps],
+               "returned": case.stage == "已退回"}
+    return [{"text": text}, {"custom": payload}]
+
+
+def _next_step(kb: Knowledge, what: str, p: Optional[Procedure]) -> str:
+    if p is None or what == "done":
+        return "无需再办理。"
+    if what == "intake":
+        intake = p.intake
+        withdraw = kb.contact("withdraw")
+        return (f"请打印申请表，携带以下材料提交至{intake.place}受理：" + answers.material_list(intake.materials)
+                + f"\n如需撤回：{withdraw.text}")
+    if what == "announce":
+        return kb.contact("announcements").text
+    if what == "collect":
+        step = p.collection
+        if step is None:
+            return f"办事指南中{p.title}没有领取环节，无需再到窗口办理。"
+        text = step.text
+        if step.bring:
+            text += f"\n需携带：{'、'.join(answers.material_line(m, with_copies=False) for m in step.bring)}"
+        if step.next_procedure:
+            nxt = kb.procedure(step.next_procedure)
+            text += f"\n随后办理【{nxt.title}】，受理时需携带：" + answers.material_list(nxt.intake.materials)
+        return text
+    if what == "resubmit":
+        declare = p.step("申报")
+        return f"请按上述退回说明修改后重新申报：{declare.text}然后携带材料到{p.intake.place}提交。"
+    return "无需再办理。"
+
+
+def _date_text(iso: str) -> str:
+    try:
+        return chinese_date(date.fromisoformat(iso))
+    except ValueError:
+        return iso
+
+
+def retry_time(epoch: float) -> str:
+    """When a locked-out user may try again, in the office's time zone."""
+    t = datetime.fromtimestamp(epoch, OFFICE_TZ)
+    return f"{t.month}月{t.day}日{t.hour:02d}:{t.minute:02d}"

@@ -1,0 +1,73 @@
+"""The status form's extraction and the lookup action, with trackers built from dicts."""
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import status as status_actions
+from bot.cases import CaseStore
+from conftest import DATA
+
+
+@pytest.fixture(autouse=True)
+def case_store(tmp_path, monkeypatch):
+    store = CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
+    store.import_csv((DATA / "cases.csv").read_bytes())
+    monkeypatch.setattr(status_actions, "store", lambda: store)
+    return store
+
+
+def tracker(text, intent="inform_case", slots=None, sender="s1", active_loop="status_form"):
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": slots or {}, "paused": False, "followup_action": None,
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        "events": [], "active_loop": {"name": active_loop} if active_loop else {},
+        "latest_action_name": "action_listen",
+    })
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {"slots": {"case_no": {}, "identity": {}},
+                                                    "forms": {"status_form": {"required_slots": ["case_no", "identity"]}}}))
+    return dispatcher.messages, events
+
+
+def test_both_details_from_one_message():
+    _, events = run(status_actions.ValidateStatusForm(), tracker("查询进度，申请编号ZJ2026100001，姓名陈静", "check_status"))
+    assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
+
+
+def test_a_bare_name_counts_only_when_asked_for():
+    _, events = run(status_actions.ValidateStatusForm(), tracker("陈静", slots={"requested_slot": "case_no"}))
+    assert not any(e.get("name") == "identity" for e in events)
+    _, events = run(status_actions.ValidateStatusForm(), tracker("陈静", slots={"requested_slot": "identity", "case_no": "ZJ2026100001"}))
+    assert SlotSet("identity", "陈静") in events
+
+
+def test_another_question_stops_the_form_and_is_answered():
+    messages, events = run(status_actions.ValidateStatusForm(), tracker("初始注册要带什么材料", "ask_materials",
+                                                                         slots={"requested_slot": "case_no"}))
+    assert "一寸照" in messages[0]["text"]
+    assert ActiveLoop(None) in events and SlotSet("requested_slot", None) in events
+
+
+def test_lookup_found_not_found_and_privacy():
+    messages, events = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "陈静"}))
+    assert "已公告" in messages[0]["text"] and messages[1]["custom"]["type"] == "timeline"
+    assert SlotSet("case_no", None) in events and SlotSet("identity", None) in events
+    messages, _ = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "张三"}))
+    assert [m["response"] for m in messages] == ["utter_lookup_no_match"]
+    assert not any(m.get("text") or m.get("custom") for m in messages)
+
+
+def test_locked_sender_is_not_asked_and_is_refused(case_store):
+    for i in range(5):
+        case_store.lookup(f"ZJ20990000{i:02d}", "x", "locked-sender")
+    slots = asyncio.run(status_actions.ValidateStatusForm().required_slots(
+        ["case_no", "identity"], CollectingDispatcher(), tracker("查询进度", sender="locked-sender"), {}))
+    assert slots == []
+    messages, _ = run(status_actions.ActionStatusLookup(), tracker("", sender="locked-sender"))
+    assert messages[0]["response"] == "utter_lookup_locked" and "retry_time" in messages[0]

@@ -1,0 +1,89 @@
+"""Status lookups through the real running bot (cases from tests/data/cases.csv)."""
+import pytest
+
+
+def test_form_in_turns(running_bot):
+    me = running_bot.new_sender()
+    assert "申请编号" in running_bot.text("我想查一下我的申请到哪一步了", me)
+    assert "姓名" in running_bot.text("ZJ2026100001", me)
+    reply = running_bot.text("陈静", me)
+    assert "已公告" in reply and "贴条" in reply and "注册证书原件" in reply
+    assert "2026年11月21日" in reply
+
+
+def test_one_message_in_either_order(running_bot):
+    reply = running_bot.text("查询进度，申请编号ZJ2026100004，姓名孙丽")
+    assert "审核中" in reply and "浙江省建设信息港" in reply
+    reply = running_bot.text("姓名：孙丽，帮我查下编号 zj 2026100004 的进度")
+    assert "审核中" in reply
+    assert "审核中" in running_bot.text("ZJ2026100004 孙丽")
+
+
+def test_id_last_four_and_full_width_number(running_bot):
+    me = running_bot.new_sender()
+    running_bot.text("查询进度", me)
+    running_bot.text("ＺＪ２０２６１０００02", me)
+    reply = running_bot.text("身份证后四位765x", me)
+    assert "身份证姓名等其他变更" in reply and "遗失补办" in reply and "情况说明" in reply
+
+
+def test_status_phrasing_nlu_may_miss_still_starts_the_lookup(running_bot):
+    me = running_bot.new_sender()
+    assert "申请编号" in running_bot.text("我的申请现在怎么样了", me)
+    assert "姓名" in running_bot.text("ZJ2026100005", me)
+    assert "已办结" in running_bot.text("吴刚", me)
+
+
+def test_next_steps_by_stage(running_bot):
+    reported = running_bot.text("查询进度，申请编号ZJ2026100003，姓名周敏")
+    assert "已上报" in reported and "2号窗口" in reported and "010-88381873" in reported
+    done = running_bot.text("查询进度，申请编号ZJ2026100005，姓名吴刚")
+    assert "已办结" in done
+
+
+def test_timeline_payload_marks_the_stage(running_bot):
+    messages = running_bot.send("查询进度，申请编号ZJ2026100004，姓名孙丽")
+    timeline = next(m["custom"] for m in messages if "custom" in m)
+    assert [s["stage"] for s in timeline["steps"]] == ["申报", "受理", "审核", "公告", "领取"]
+    assert [s["stage"] for s in timeline["steps"] if s["current"]] == ["审核"]
+
+
+@pytest.mark.parametrize("message", ["查询进度，申请编号ZJ2026100004，姓名张三",   # wrong name
+                                     "查询进度，申请编号ZJ2099999999，姓名孙丽"])  # unknown number
+def test_wrong_identity_and_unknown_number_look_the_same(running_bot, message):
+    reply = running_bot.text(message)
+    assert "未找到与该编号和身份信息匹配的申请" in reply
+    for secret in ("孙丽", "嘉兴", "审核中", "2026年11月10日", "2222"):
+        assert secret not in reply
+
+
+def test_lockout_per_sender(running_bot):
+    me = running_bot.new_sender()
+    for i in range(5):
+        assert "未找到" in running_bot.text(f"查询进度，申请编号ZJ20990000{i:02d}，姓名孙丽", me)
+    reply = running_bot.text("查询进度，申请编号ZJ2026100006，姓名郑强", me)  # right this time, but locked
+    assert "查询失败次数过多" in reply and "已受理" not in reply
+    other = running_bot.text("查询进度，申请编号ZJ2026100006，姓名郑强")   # another sender is not locked
+    assert "已受理" in other
+
+
+def test_lockout_per_case_number_across_senders(running_bot):
+    for _ in range(5):
+        running_bot.text("查询进度，申请编号ZJ2026100007，姓名李四", running_bot.new_sender())
+    reply = running_bot.text("查询进度，申请编号ZJ2026100007，姓名王五", running_bot.new_sender())
+    assert "查询失败次数过多" in reply and "已受理" not in reply
+    assert "已受理" in running_bot.text("查询进度，申请编号ZJ2026100008，姓名赵六", running_bot.new_sender())
+
+
+def test_bad_case_number_is_asked_again(running_bot):
+    me = running_bot.new_sender()
+    running_bot.text("查询进度", me)
+    assert "申请编号" in running_bot.text("不知道", me)
+
+
+def test_a_question_during_the_lookup_is_answered(running_bot):
+    me = running_bot.new_sender()
+    running_bot.text("查询进度", me)
+    reply = running_bot.text("初始注册要带什么材料", me)
+    assert "一寸照" in reply
+    assert "一寸照" in running_bot.text("那要带什么材料", me)  # the conversation goes on normally
