@@ -23,8 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from bench import load
+import asyncio
+
+from bench import load, ws_load
 from bot import services, training
+from bot.cases import CaseStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
@@ -85,6 +88,26 @@ def eval_cases(url: str, path: Path, skip_categories=()) -> dict:
             "by_category": {k: f"{p}/{n}" for k, (p, n) in sorted(by_category.items())}, "failures": failures}
 
 
+def gateway_figures(settings: services.Settings, turns: int) -> dict:
+    """The gateway's cost over Rasa direct (interleaved, same messages), and many sockets at once."""
+    direct = load.rest_sender(f"{settings.rasa_url}/webhooks/rest/webhook")
+    via = load.rest_sender(f"{settings.gateway_url}/api/messages")
+    d_all, g_all = load.LoadResult(1), load.LoadResult(1)
+    for _ in range(5):  # alternate in rounds so both see the same machine load
+        for sender, into in ((direct, d_all), (via, g_all)):
+            r = load.run(sender, 1, max(10, turns // 5))
+            into.latencies += r.latencies
+            into.errors += r.errors
+    figures = {"rasa_direct_1_user_p50_ms": round(d_all.percentile(50) * 1000, 2),
+               "gateway_1_user_p50_ms": round(g_all.percentile(50) * 1000, 2)}
+    figures["overhead_p50_ms"] = round(figures["gateway_1_user_p50_ms"] - figures["rasa_direct_1_user_p50_ms"], 2)
+    print(f"gateway overhead: {figures}", flush=True)
+    ws = asyncio.run(ws_load.run(settings.gateway_url, sessions=200, turns=3))
+    figures["websocket_200_sessions"] = ws.summary()
+    print(f"200 WebSocket sessions: {ws.summary()}", flush=True)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
@@ -103,13 +126,16 @@ def main() -> int:
 
     model = training.train()
     with tempfile.TemporaryDirectory() as var:
-        settings = services.Settings(var_dir=Path(var), rasa_port=services.free_port(), actions_port=services.free_port())
+        settings = services.Settings(var_dir=Path(var), rasa_port=services.free_port(), actions_port=services.free_port(),
+                                     gateway_port=services.free_port())
+        if (SHARED_EVAL / "public_cases.csv").exists():
+            CaseStore(f"sqlite:///{Path(var) / 'cases.db'}").import_csv((SHARED_EVAL / "public_cases.csv").read_bytes())
         procs = services.start_all(settings, model)
         try:
             url = f"{settings.rasa_url}/webhooks/rest/webhook"
             if (SHARED_EVAL / "public_cases.yml").exists():
-                results["public_cases"] = eval_cases(url, SHARED_EVAL / "public_cases.yml", skip_categories=("status",))
-                print(f"public cases (without status): {results['public_cases']['passed']}/{results['public_cases']['total']}")
+                results["public_cases"] = eval_cases(url, SHARED_EVAL / "public_cases.yml")
+                print(f"public cases: {results['public_cases']['passed']}/{results['public_cases']['total']}")
             results["heldout_cases"] = eval_cases(url, ROOT / "bench" / "heldout_cases.yml")
             print(f"held-out cases: {results['heldout_cases']['passed']}/{results['heldout_cases']['total']}")
             send = load.rest_sender(url)
@@ -119,6 +145,7 @@ def main() -> int:
                 r = load.run(send, users, turns)
                 results["rasa_direct"][f"{users}_users"] = r.summary()
                 print(f"rasa direct, {users} users: {r.summary()}", flush=True)
+            results["gateway"] = gateway_figures(settings, args.turns)
             results["rss_mb"] = {p.name: rss_mb(p.popen.pid) for p in procs}
             print(f"resident memory: {results['rss_mb']}")
         finally:

@@ -22,6 +22,7 @@ def main(argv=None) -> int:
     train = sub.add_parser("train", help="train the model if its inputs changed")
     train.add_argument("--force", action="store_true")
     sub.add_parser("run", help="start the help desk")
+    sub.add_parser("gateway", help="run only the gateway (web widget, API)")
     know = sub.add_parser("knowledge", help="knowledge files")
     know.add_argument("action", choices=["check"])
     sub.add_parser("nlu-assets", help="regenerate files derived from knowledge/")
@@ -50,6 +51,9 @@ def main(argv=None) -> int:
         training.train(force=args.force)
     elif args.command == "run":
         return _run()
+    elif args.command == "gateway":
+        from bot.gateway.app import main as gateway_main
+        gateway_main()
     elif args.command == "knowledge":
         from bot import knowledge
         try:
@@ -72,10 +76,12 @@ def _run() -> int:
     if not model.exists():
         print("no trained model; run `make run` (it trains first)", file=sys.stderr)
         return 1
-    print("starting the action server and Rasa (about 20 s)…", flush=True)
+    print("starting the action server, Rasa and the gateway (about 20 s)…", flush=True)
     procs = services.start_all(settings, model)
     print(f"""
 jianli-helpdesk is running
+  web chat demo     : {settings.gateway_url}/   (widget: {settings.gateway_url}/widget.js)
+  gateway API       : {settings.gateway_url}/api/messages
   Rasa REST channel : {settings.rasa_url}/webhooks/rest/webhook
   action server     : {settings.actions_url}/webhook
   data and logs     : {settings.var_dir}

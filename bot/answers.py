@@ -55,9 +55,27 @@ def numbered(lines: Sequence[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
-def _timeline(p: Procedure) -> dict:
+def timeline_stages(kb: Knowledge, p: Procedure) -> List[str]:
+    """申报 → 受理 → 审核 → 公告 → 领取/贴条, as far as the guide's steps for `p` go:
+    审核 and 公告 only where the collection step waits for them."""
+    stages = [s.stage for s in p.steps if s.stage != "领取"]
+    step = p.collection
+    if step is None:
+        return stages
+    if "审核" in step.text:
+        stages.append("审核")
+    if "通告" in step.text:
+        stages.append("公告")
+    if step.next_procedure:
+        stages.append("申请" + kb.procedure(step.next_procedure).name)
+    else:
+        stages.append("贴条" if "贴条" in (step.purpose or step.text) else "领取")
+    return stages
+
+
+def _timeline(kb: Knowledge, p: Procedure) -> dict:
     """A custom payload the web widget draws as a timeline; other channels show the text."""
-    return {"type": "timeline", "title": p.title, "steps": [{"stage": s.stage, "text": s.text} for s in p.steps]}
+    return {"type": "timeline", "title": p.title, "steps": [{"stage": s} for s in timeline_stages(kb, p)]}
 
 
 # --- procedures -------------------------------------------------------------------
@@ -81,7 +99,7 @@ def steps(kb: Knowledge, p: Procedure, stages: Sequence[str] = ()) -> List[Messa
     for s in chosen:
         if s.next_procedure:
             text += "\n\n" + _next_procedure_text(kb, s)
-    return [{"text": text, "buttons": follow_up_buttons(p, skip="steps")}, {"custom": _timeline(p)}]
+    return [{"text": text, "buttons": follow_up_buttons(p, skip="steps")}, {"custom": _timeline(kb, p)}]
 
 
 def materials(kb: Knowledge, p: Procedure) -> List[Message]:

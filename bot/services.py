@@ -32,6 +32,7 @@ class Settings:
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HELPDESK_VAR", ROOT / "var")))
     rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", 5005)))
     actions_port: int = field(default_factory=lambda: int(os.environ.get("ACTIONS_PORT", 5055)))
+    gateway_port: int = field(default_factory=lambda: int(os.environ.get("GATEWAY_PORT", 8080)))
     host: str = field(default_factory=lambda: os.environ.get("HELPDESK_HOST", "127.0.0.1"))
     endpoints: Path = field(default_factory=lambda: Path(os.environ.get("RASA_ENDPOINTS", ROOT / "endpoints.yml")))
 
@@ -43,11 +44,18 @@ class Settings:
     def actions_url(self) -> str:
         return f"http://{self.host}:{self.actions_port}"
 
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
+
     def environment(self) -> Dict[str, str]:
         env = dict(os.environ)
         env.setdefault("ACTION_ENDPOINT_URL", f"{self.actions_url}/webhook")
         env.setdefault("TRACKER_DB", str(self.var_dir / "tracker.db"))
         env["HELPDESK_VAR"] = str(self.var_dir)
+        env["RASA_URL"] = self.rasa_url
+        env["RASA_PORT"] = str(self.rasa_port)
+        env["GATEWAY_PORT"] = str(self.gateway_port)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return env
@@ -107,10 +115,17 @@ def rasa_server(s: Settings, model: Path) -> Process:
     return Process("rasa", cmd, s.environment(), s.var_dir / "logs" / "rasa.log", f"{s.rasa_url}/")
 
 
-def start_all(s: Settings, model: Path) -> List[Process]:
-    """Start the action server and Rasa, wait until both answer."""
+def gateway(s: Settings) -> Process:
+    cmd = [str(BIN / "python"), "-m", "bot", "gateway"]
+    return Process("gateway", cmd, s.environment(), s.var_dir / "logs" / "gateway.log", f"{s.gateway_url}/healthz")
+
+
+def start_all(s: Settings, model: Path, with_gateway: bool = True) -> List[Process]:
+    """Start the action server, Rasa and the gateway; wait until all answer."""
     s.var_dir.mkdir(parents=True, exist_ok=True)
     procs = [action_server(s).start(), rasa_server(s, model).start()]
+    if with_gateway:
+        procs.append(gateway(s).start())
     try:
         for p in procs:
             p.wait_ready()

@@ -91,8 +91,8 @@ def _next_step(kb: Knowledge, what: str, p: Optional[Procedure]) -> str:
         withdraw = kb.contact("withdraw")
         return (f"请打印申请表，携带以下材料提交至{intake.place}受理：" + answers.material_list(intake.materials)
                 + f"\n如需撤回：{withdraw.text}")
-    if what == "announce":
-        return kb.contact("announcements").text
+    if what == "announce":  # the collection step says what to watch and what to bring
+        return p.collection.text if p.collection else kb.contact("announcements").text
     if what == "collect":
         step = p.collection
         if step is None:

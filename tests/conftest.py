@@ -24,6 +24,7 @@ class BotClient:
     def __init__(self, settings: services.Settings):
         self.settings = settings
         self.url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        self.gateway = settings.gateway_url
 
     def send(self, message: str, sender: str | None = None, timeout: float = 30) -> list:
         body = json.dumps({"sender": sender or self.new_sender(), "message": message}).encode()
@@ -51,6 +52,7 @@ def running_bot(tmp_path_factory):
         var_dir=tmp_path_factory.mktemp("var"),
         rasa_port=services.free_port(),
         actions_port=services.free_port(),
+        gateway_port=services.free_port(),
     )
     store = CaseStore(f"sqlite:///{settings.var_dir / 'cases.db'}")
     store.import_csv((DATA / "cases.csv").read_bytes(), source="tests")

@@ -59,7 +59,7 @@ def test_steps_come_with_a_timeline_payload(running_bot):
     messages = running_bot.send("初始注册的办理流程")
     custom = [m["custom"] for m in messages if "custom" in m]
     assert custom and custom[0]["type"] == "timeline"
-    assert [s["stage"] for s in custom[0]["steps"]] == ["申报", "受理", "领取"]
+    assert [s["stage"] for s in custom[0]["steps"]] == ["申报", "受理", "审核", "公告", "领取"]
 
 
 def test_renewal_window_uses_helpdesk_today(running_bot):

@@ -1,0 +1,113 @@
+"""One user message, end to end, for every channel: record it, pass it to Rasa (one at a
+time per conversation, so turns keep their order), record and fan out the answer. When
+Rasa is down or slow the user gets a clear message within the timeout and what they sent
+stays in the record."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Set
+
+from bot import answers, knowledge
+from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.gateway.store import Conversation, ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+class BadMessage(ValueError):
+    """The message cannot be accepted; the text says why, in Chinese, for the user."""
+
+
+def busy_text(kb: knowledge.Knowledge) -> str:
+    contacts = answers.all_contacts(kb)[0]["text"]
+    return "服务暂时繁忙，请稍后再试，您发送的消息已记录。如需帮助，可拨打：\n" + contacts.split("\n", 1)[1]
+
+
+@dataclass
+class Outcome:
+    messages: List[dict]
+    message_id: int
+    duplicate: bool = False
+    delivered: bool = True
+
+
+@dataclass
+class Hub:
+    """Who is listening to a conversation right now (open widget tabs, staff consoles)."""
+
+    listeners: Dict[str, Set[Callable]] = field(default_factory=lambda: defaultdict(set))
+
+    def subscribe(self, conversation_id: str, send: Callable) -> None:
+        self.listeners[conversation_id].add(send)
+
+    def unsubscribe(self, conversation_id: str, send: Callable) -> None:
+        self.listeners[conversation_id].discard(send)
+        if not self.listeners[conversation_id]:
+            self.listeners.pop(conversation_id, None)
+
+    async def publish(self, conversation_id: str, event: dict, skip: Optional[Callable] = None) -> None:
+        for send in list(self.listeners.get(conversation_id, ())):
+            if send is skip:
+                continue
+            try:
+                await send(event)
+            except Exception:  # a closed socket must not stop the others
+                self.unsubscribe(conversation_id, send)
+
+
+class ConversationService:
+    def __init__(self, store: ConversationStore, rasa: RasaClient, kb: knowledge.Knowledge, max_chars: int):
+        self.store, self.rasa, self.kb, self.max_chars = store, rasa, kb, max_chars
+        self.hub = Hub()
+        self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def check(self, text) -> str:
+        if not isinstance(text, str):
+            raise BadMessage("消息必须是文字")
+        text = text.replace("\x00", "").strip()
+        if not text:
+            raise BadMessage("消息不能为空")
+        if len(text) > self.max_chars:
+            raise BadMessage(f"消息过长：最多 {self.max_chars} 个字，您发送了 {len(text)} 个字，请分几次发送")
+        return text
+
+    async def handle(self, conversation: Conversation, text: str, client_id: Optional[str] = None,
+                     source: Optional[Callable] = None, display: Optional[str] = None) -> Outcome:
+        """Record, answer, record, publish. A repeated client_id gets the first answer again.
+        `display` is what a quick-reply button said, when `text` is its payload."""
+        text = self.check(text)
+        lock = self._locks[conversation.id]
+        try:
+            async with lock:
+                return await self._handle(conversation, text, client_id, source, display)
+        finally:
+            if not lock.locked() and self._locks.get(conversation.id) is lock:
+                del self._locks[conversation.id]
+
+    async def _handle(self, conversation, text, client_id, source, display) -> Outcome:
+        if client_id:
+            seen = self.store.seen_client_id(conversation.id, client_id)
+            if seen:
+                return Outcome(self.store.replies_after(conversation.id, seen), seen, duplicate=True)
+        extra = {"display": display[:200]} if isinstance(display, str) and display and display != text else None
+        message_id = self.store.add(conversation.id, "in", text, payload=extra, client_id=client_id)
+        await self.hub.publish(conversation.id, {"type": "user", "text": (extra or {}).get("display", text),
+                                                 "id": message_id}, skip=source)
+        try:
+            replies = await self.rasa.send(conversation.rasa_sender, text, conversation.channel)
+        except RasaUnavailable as e:
+            log.warning("rasa unavailable for %s: %s", conversation.id, e)
+            self.store.mark(message_id, "undelivered")
+            replies = None
+        if not replies:  # Rasa down, or it could not run its actions
+            notice = [{"text": busy_text(self.kb)}]
+            self.store.add(conversation.id, "system", notice[0]["text"])
+            await self.hub.publish(conversation.id, {"type": "bot", "messages": notice, "reply_to": message_id}, skip=source)
+            return Outcome(notice, message_id, delivered=replies is not None)
+        clean = [{k: v for k, v in m.items() if k != "recipient_id"} for m in replies]
+        self.store.add_bot_messages(conversation.id, clean)
+        await self.hub.publish(conversation.id, {"type": "bot", "messages": clean, "reply_to": message_id}, skip=source)
+        return Outcome(replies, message_id)

@@ -1,0 +1,25 @@
+"""Gateway settings, all from the environment (see README "Configuration")."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Tuple
+
+from bot import db
+
+
+def _origins(raw: str) -> Tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+
+
+@dataclass
+class GatewaySettings:
+    host: str = field(default_factory=lambda: os.environ.get("HELPDESK_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("GATEWAY_PORT", 8080)))
+    rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', 5005)}"))
+    db_url: str = field(default_factory=lambda: db.url_from_env("CONVERSATIONS_DB_URL", "conversations.db"))
+    # origins allowed to embed the widget and call the API across sites; the gateway's own always is
+    allowed_origins: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("ALLOWED_ORIGINS", "")))
+    rasa_timeout: float = field(default_factory=lambda: float(os.environ.get("RASA_TIMEOUT", 4.0)))
+    max_message_chars: int = 1000
+    max_body_bytes: int = 64 * 1024

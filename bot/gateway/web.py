@@ -1,0 +1,151 @@
+"""HTTP and WebSocket handlers of the gateway. Routes are wired in bot/gateway/app.py."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from bot.gateway.service import BadMessage, ConversationService
+from bot.gateway.settings import GatewaySettings
+
+STATIC = Path(__file__).resolve().parent / "static"
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+SENDER = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, dumps=_dumps)
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def service(request: web.Request) -> ConversationService:
+    return request.app["service"]
+
+
+async def read_json(request: web.Request) -> dict:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise web.HTTPBadRequest(text=_dumps({"error": "请求格式错误：需要 UTF-8 编码的 JSON"}), content_type="application/json")
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text=_dumps({"error": "请求格式错误：需要 JSON 对象"}), content_type="application/json")
+    return data
+
+
+# --- pages and files -----------------------------------------------------------------------
+
+
+async def demo_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "demo.html", headers={"Cache-Control": "no-cache"})
+
+
+def static_file(name: str, content_type: str):
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / name, headers={"Content-Type": content_type, "Cache-Control": "no-cache"})
+    return handler
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+async def post_message(request: web.Request) -> web.Response:
+    """POST /api/messages {"sender", "message"} → Rasa's REST answer, for programmatic clients."""
+    data = await read_json(request)
+    sender, text = data.get("sender"), data.get("message")
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        return error(400, "sender 必须是 1–200 个字符的文字")
+    svc = service(request)
+    try:
+        text = svc.check(text)
+    except BadMessage as e:
+        return error(400, str(e))
+    conversation = svc.store.conversation("api", sender)
+    outcome = await svc.handle(conversation, text)
+    headers = {} if outcome.delivered else {"X-Helpdesk-Delivered": "false"}
+    body = [{"recipient_id": sender, **{k: v for k, v in m.items() if k not in ("recipient_id", "id", "direction", "at", "status")}}
+            for m in outcome.messages]
+    return web.json_response(body, dumps=_dumps, headers=headers)
+
+
+async def new_session(request: web.Request) -> web.Response:
+    conversation = service(request).store.new_web_session()
+    return web.json_response({"session": conversation.user_id})
+
+
+async def session_history(request: web.Request) -> web.Response:
+    svc = service(request)
+    conversation = svc.store.conversation("web", request.match_info["session"], create=False)
+    if conversation is None:
+        return error(404, "会话不存在或已过期")
+    return web.json_response({"session": conversation.user_id, "messages": svc.store.history(conversation.id)}, dumps=_dumps)
+
+
+# --- the widget's WebSocket ----------------------------------------------------------------------
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """One widget tab. Client → {"type": "message", "id", "text", "display"?}; server →
+    session / ack / typing / bot / user / agent / error. A message resent with the same id
+    after a reconnect gets its first answer again, never a second bot turn."""
+    svc = service(request)
+    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=request.app["settings"].max_body_bytes)
+    await ws.prepare(request)
+    asked = request.query.get("session", "")
+    conversation = svc.store.conversation("web", asked, create=False) if asked else None
+    if asked and conversation is None:
+        await ws.send_json({"type": "error", "code": "unknown_session", "error": "会话不存在或已过期，已为您开始新的会话"}, dumps=_dumps)
+    if conversation is None:
+        conversation = svc.store.new_web_session()
+    await ws.send_json({"type": "session", "session": conversation.user_id, "resumed": conversation.user_id == asked})
+
+    async def push(event: dict) -> None:
+        await ws.send_json(event, dumps=_dumps)
+
+    svc.hub.subscribe(conversation.id, push)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            await _on_client_message(svc, conversation, ws, push, msg.data)
+    finally:
+        svc.hub.unsubscribe(conversation.id, push)
+    return ws
+
+
+async def _on_client_message(svc, conversation, ws, push, raw: str) -> None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        await push({"type": "error", "error": "消息格式错误"})
+        return
+    if not isinstance(data, dict) or data.get("type") != "message":
+        if isinstance(data, dict) and data.get("type") == "ping":
+            await push({"type": "pong"})
+        else:
+            await push({"type": "error", "error": "未知的消息类型"})
+        return
+    client_id = data.get("id")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        await push({"type": "error", "error": "消息缺少有效的 id"})
+        return
+    try:
+        svc.check(data.get("text"))
+    except BadMessage as e:
+        await push({"type": "error", "id": client_id, "error": str(e)})
+        return
+    await push({"type": "typing", "on": True})
+    outcome = await svc.handle(conversation, data["text"], client_id=client_id, source=push, display=data.get("display"))
+    await push({"type": "bot", "reply_to": client_id, "messages": outcome.messages, "delivered": outcome.delivered})
