@@ -28,7 +28,7 @@ INTENT_ASPECT = {
 CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
 CONFIDENT = 0.6
 FUZZY_CUTOFF = 72
-MAX_PROCEDURES = 3
+MAX_PROCEDURES = 4
 WHOLE_LIST_WORDS = ("材料", "资料", "哪些", "东西", "清单", "都要", "什么")
 
 

@@ -14,6 +14,7 @@ from bot.gateway.rasa import RasaClient
 from bot.gateway.service import ConversationService
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.store import ConversationStore
+from bot.gateway.wechat import WeChatAPI, WeChatConfig, WeChatEndpoint
 
 
 def setup_routes(app: web.Application) -> None:
@@ -25,6 +26,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/sessions", handlers.new_session)
     app.router.add_get("/api/sessions/{session}/messages", handlers.session_history)
     app.router.add_get("/ws", handlers.websocket)
+    app.router.add_get("/wechat", app["wechat"].verify)
+    app.router.add_post("/wechat", app["wechat"].receive)
 
 
 def _origin_allowed(request: web.Request) -> bool:
@@ -77,12 +80,16 @@ def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
     app["service"] = ConversationService(ConversationStore(settings.db_url), rasa, knowledge.default(),
                                          settings.max_message_chars)
+    wechat_api = WeChatAPI(WeChatConfig())
+    app["wechat"] = WeChatEndpoint(wechat_api.config, app["service"], wechat_api)
 
     async def start(app: web.Application) -> None:
         await rasa.start()
+        await wechat_api.start()
 
     async def stop(app: web.Application) -> None:
         await rasa.close()
+        await wechat_api.close()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

@@ -139,6 +139,16 @@ class ConversationStore:
             out.append(m)
         return out
 
+    def last_buttons(self, conversation_id: str) -> List[dict]:
+        """The quick replies of the bot's latest turn (empty if it offered none)."""
+        with self.engine.connect() as conn:
+            last_in = conn.execute(sa.select(sa.func.max(messages.c.id)).where(
+                messages.c.conversation_id == conversation_id, messages.c.direction == "in")).scalar() or 0
+        for m in reversed(self.history(conversation_id, after_id=last_in)):
+            if m.get("buttons"):
+                return m["buttons"]
+        return []
+
     def history(self, conversation_id: str, after_id: int = 0, limit: int = 500) -> List[dict]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(messages).where(messages.c.conversation_id == conversation_id,

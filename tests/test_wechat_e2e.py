@@ -1,0 +1,198 @@
+"""The /wechat endpoint end to end: a gateway configured for WeChat, the real Rasa behind a
+switchable proxy, and a fake WeChat API server for customer-service messages."""
+import concurrent.futures as cf
+import re
+import time
+import urllib.parse
+import uuid
+
+import pytest
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+
+from bot import services
+from bot.gateway.store import ConversationStore
+from gateway_helpers import SwitchableProxy, http
+from wechat_helpers import AES_KEY, APPID, SECRET, TOKEN, FakeWeChat, event_xml, signed_query, text_xml
+
+
+@pytest.fixture(scope="module")
+def wechat(running_bot, tmp_path_factory):
+    var = tmp_path_factory.mktemp("wechat")
+    fake = FakeWeChat(services.free_port())
+    proxy = SwitchableProxy(running_bot.settings.rasa_url, services.free_port())
+    proxy.up()
+    settings = services.Settings(var_dir=var, rasa_port=proxy.port, gateway_port=services.free_port(),
+                                 actions_port=running_bot.settings.actions_port)
+    env = settings.environment()
+    env.update(WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_APPSECRET=SECRET, WECHAT_AES_KEY=AES_KEY,
+               WECHAT_API_BASE=fake.base, WECHAT_BUDGET="1.5", RASA_TIMEOUT="6")
+    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
+                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw.wait_ready()
+    store = ConversationStore(f"sqlite:///{var / 'conversations.db'}")
+    try:
+        yield settings.gateway_url + "/wechat", fake, proxy, store
+    finally:
+        gw.stop()
+        proxy.close()
+        fake.close()
+
+
+def post(url, xml, query=None, timeout=10):
+    q = query or signed_query()
+    return http("POST", url + "?" + urllib.parse.urlencode(q), xml.encode("utf-8"),
+                headers={"Content-Type": "text/xml"}, timeout=timeout)
+
+
+def reply_content(body: str) -> str:
+    return parse_message(body).content if body != "success" else "success"
+
+
+def new_openid():
+    return "o" + uuid.uuid4().hex[:27]
+
+
+def msg_id():
+    return int(time.time() * 1000) * 1000 + int(uuid.uuid4().int % 1000)
+
+
+def in_messages(store, openid):
+    conv = store.conversation("wechat", openid, create=False)
+    return [m for m in store.history(conv.id) if m["direction"] == "in"] if conv else []
+
+
+def test_handshake(wechat):
+    url = wechat[0]
+    q = signed_query()
+    status, body, _ = http("GET", url + "?" + urllib.parse.urlencode({**q, "echostr": "hello-123"}))
+    assert status == 200 and body == "hello-123"
+    bad = {**q, "signature": "0" * 40, "echostr": "x"}
+    assert http("GET", url + "?" + urllib.parse.urlencode(bad))[0] == 403
+
+
+def test_plain_mode_question_answered_with_the_right_facts(wechat):
+    url, _, _, store = wechat
+    openid = new_openid()
+    status, body, _ = post(url, text_xml(openid, "初始注册需要带什么材料", msg_id()))
+    assert status == 200
+    reply = parse_message(body)
+    assert reply.target == "gh_helpdesk" or "一寸照原件" in reply.content
+    assert "一寸照原件" in reply_content(body) and "省厅2号窗口" in reply_content(body)
+    assert [m["text"] for m in in_messages(store, openid)] == ["初始注册需要带什么材料"]
+
+
+def test_safe_mode(wechat):
+    url, _, _, store = wechat
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+    openid, q = new_openid(), signed_query()
+    encrypted = crypto.encrypt_message(text_xml(openid, "監理鎖壞了找誰", msg_id()), q["nonce"], q["timestamp"])
+    enc = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", encrypted).group(1)
+    msg_sig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", encrypted).group(1)
+    body_xml = f"<xml><ToUserName><![CDATA[gh_helpdesk]]></ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>"
+    status, body, _ = post(url, body_xml, {**q, "encrypt_type": "aes", "msg_signature": msg_sig})
+    assert status == 200 and "<Encrypt>" in body
+    m_sig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", body).group(1)
+    ts = re.search(r"<TimeStamp>(\d+)</TimeStamp>", body).group(1)
+    nonce = re.search(r"<Nonce><!\[CDATA\[(.*?)\]\]></Nonce>", body).group(1)
+    plain = crypto.decrypt_message(body, m_sig, ts, nonce)
+    assert "010-88381756" in parse_message(plain).content
+    # a wrong msg_signature in safe mode is refused
+    status, _, _ = post(url, body_xml, {**q, "encrypt_type": "aes", "msg_signature": "0" * 40})
+    assert status == 403
+
+
+@pytest.mark.parametrize("change", [
+    lambda q: {**q, "signature": "0" * 40},
+    lambda q: {k: v for k, v in q.items() if k != "signature"},
+    lambda q: signed_query(timestamp=str(int(time.time()) - 3600)),   # a replay of an old message
+])
+def test_bad_signature_or_replay_never_reaches_the_bot(wechat, change):
+    url, _, _, store = wechat
+    openid = new_openid()
+    status, _, _ = post(url, text_xml(openid, "初始注册需要带什么材料", msg_id()), change(signed_query()))
+    assert status == 403
+    assert in_messages(store, openid) == []
+
+
+def test_hostile_xml(wechat):
+    url, _, _, store = wechat
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+            '<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>'
+            '<MsgType>text</MsgType><Content>&lol2;</Content><MsgId>1</MsgId></xml>')
+    assert post(url, bomb)[0] == 400
+    assert post(url, "<xml><not closed")[0] == 400
+    assert post(url, "")[0] == 400
+
+
+def test_three_concurrent_retries_make_one_bot_turn_and_the_same_answer(wechat):
+    url, _, _, store = wechat
+    openid, mid = new_openid(), msg_id()
+    xml = text_xml(openid, "延续注册要准备哪些材料", mid)
+    with cf.ThreadPoolExecutor(3) as pool:
+        bodies = list(pool.map(lambda _: post(url, xml)[1], range(3)))
+    contents = {reply_content(b) for b in bodies}
+    assert len(contents) == 1 and "延续注册申请表原件" in contents.pop()
+    assert len(in_messages(store, openid)) == 1
+
+
+def test_slow_bot_answers_through_the_customer_service_api(wechat):
+    url, fake, proxy, store = wechat
+    openid = new_openid()
+    proxy.delay = 3  # slower than the 1.5 s budget of this gateway
+    try:
+        started = time.monotonic()
+        status, body, _ = post(url, text_xml(openid, "注销注册要交哪些东西", msg_id()))
+        assert status == 200 and body == "success" and time.monotonic() - started < 2.5
+        deadline = time.monotonic() + 15
+        while not fake.to(openid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "解聘证明" in fake.to(openid)[0]
+    finally:
+        proxy.delay = 0
+
+
+def test_long_answer_is_split(wechat):
+    url, fake, _, _ = wechat
+    openid = new_openid()
+    status, body, _ = post(url, text_xml(openid, "初始注册、延续注册、转注册、企业更名的办理流程分别是什么", msg_id()))
+    first = reply_content(body)
+    assert len(first.encode("utf-8")) <= 2000
+    deadline = time.monotonic() + 10
+    while not fake.to(openid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    rest = fake.to(openid)
+    assert rest and all(len(p.encode("utf-8")) <= 2000 for p in rest)
+    assert "转注册" in first + "".join(rest)
+
+
+def test_numbered_options(wechat):
+    url, _, _, store = wechat
+    openid = new_openid()
+    body = post(url, text_xml(openid, "我要办变更", msg_id()))[1]
+    assert "请回复数字选择" in reply_content(body) and "3. 企业更名" in reply_content(body)
+    body = post(url, text_xml(openid, "3", msg_id()))[1]
+    assert "营业执照" in reply_content(body)
+    assert in_messages(store, openid)[-1].get("display") == "企业更名"
+
+
+def test_events_and_other_message_types(wechat):
+    url, _, _, store = wechat
+    openid = new_openid()
+    now = int(time.time())
+    body = post(url, event_xml(openid, "subscribe", now))[1]
+    assert "欢迎关注" in reply_content(body) and "初始注册" in reply_content(body)
+    assert post(url, event_xml(openid, "unsubscribe", now + 1))[1] == "success"
+    image = (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{now}</CreateTime>"
+             f"<MsgType>image</MsgType><PicUrl>http://x/y.jpg</PicUrl><MediaId>m</MediaId><MsgId>{msg_id()}</MsgId></xml>")
+    assert "请直接输入您的问题" in reply_content(post(url, image)[1])
+    voice = (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{now}</CreateTime>"
+             f"<MsgType>voice</MsgType><MediaId>m</MediaId><Format>amr</Format><Recognition>监理锁怎么申请</Recognition>"
+             f"<MsgId>{msg_id()}</MsgId></xml>")
+    assert "88381756" in reply_content(post(url, voice)[1])
+
+
+def test_content_with_cdata_terminator_stays_valid_xml(wechat):
+    url, _, _, _ = wechat
+    body = post(url, text_xml(new_openid(), "你好]]&gt;<x>", msg_id()))[1]
+    assert parse_message(body).content
