@@ -1,8 +1,9 @@
 """action_answer: every question about the guide goes through here to bot.dialogue."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -12,12 +13,12 @@ from bot import knowledge, understand
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise
 
-SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates")
+SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures")
 
 
 @lru_cache(maxsize=None)
 def responder() -> Responder:
-    return Responder(knowledge.default(), understand.default())
+    return Responder(knowledge.default(), understand.default(), os.environ.get("OFFICE_HOURS", ""))
 
 
 def turn_from(tracker: Tracker) -> Turn:
@@ -37,6 +38,7 @@ def state_from(tracker: Tracker) -> State:
         last_aspect=tracker.get_slot("last_aspect"),
         pending_question=tracker.get_slot("pending_question"),
         pending_candidates=list(tracker.get_slot("pending_candidates") or []),
+        failures=int(tracker.get_slot("failures") or 0),
     )
 
 
@@ -57,9 +59,17 @@ def slot_events(before: State, after: State) -> List[Dict[Text, Any]]:
         old, new = getattr(before, name), getattr(after, name)
         if name == "pending_candidates":
             old, new = old or [], new or []
+        if name == "failures":
+            old, new = int(old or 0), int(new or 0)
         if old != new:
             events.append(SlotSet(name, new if new != [] else None))
     return events
+
+
+def meta(turn: Turn, reply=None, handoff: Optional[str] = None) -> dict:
+    """What the gateway records with the bot's turn (and strips before the user sees it)."""
+    return {"type": "meta", "intent": turn.intent, "confidence": round(turn.confidence, 3),
+            "understood": reply.understood if reply else True, "handoff": handoff or (reply.handoff if reply else None)}
 
 
 class ActionAnswer(Action):
@@ -68,8 +78,10 @@ class ActionAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         state = state_from(tracker)
-        reply = responder().respond(turn_from(tracker), state)
+        turn = turn_from(tracker)
+        reply = responder().respond(turn, state)
         dispatch(dispatcher, reply.messages)
+        dispatcher.utter_message(json_message=meta(turn, reply))
         events = slot_events(state, reply.state)
         if reply.follow_up:
             events.append(FollowupAction(reply.follow_up))

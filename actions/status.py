@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import dispatch, responder, slot_events, state_from, turn_from
+from actions.answer import dispatch, meta, responder, slot_events, state_from, turn_from
 from bot import knowledge, status
 from bot.cases import CASE_NO_RE, CaseStore
 
@@ -55,6 +55,7 @@ class ValidateStatusForm(FormValidationAction):
         state = state_from(tracker)
         reply = responder().respond(turn, state)
         dispatch(dispatcher, reply.messages)
+        dispatcher.utter_message(json_message=meta(turn, reply))
         return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
 
     async def extract_case_no(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -81,6 +82,11 @@ class ActionStatusLookup(Action):
         return "action_status_lookup"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        events = self._lookup(dispatcher, tracker)
+        dispatcher.utter_message(json_message=meta(turn_from(tracker)))
+        return events
+
+    def _lookup(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         case_no, identity = tracker.get_slot("case_no"), tracker.get_slot("identity")
         locked = store().sender_locked_until(tracker.sender_id)
         if locked:

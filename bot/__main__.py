@@ -6,6 +6,9 @@
   nlu-assets       regenerate the jieba dictionary and lookup tables from knowledge/
   cases import FILE.csv | list | show CASE_NO | set-stage CASE_NO STAGE [--note …]
                    the case store (CASES_DB_URL, default SQLite under var/)
+  staff add NAME --role admin|agent | list | disable NAME
+                   console accounts (password at the prompt, or on stdin)
+  gateway          run only the gateway (widget, WeChat, console, API)
 """
 from __future__ import annotations
 
@@ -41,8 +44,20 @@ def main(argv=None) -> int:
     st.add_argument("case_no")
     st.add_argument("stage")
     st.add_argument("--note")
+    staff = sub.add_parser("staff", help="console staff accounts")
+    staff.add_argument("--db", help="database URL (default: CONVERSATIONS_DB_URL or var/conversations.db)")
+    staff_cmd = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_cmd.add_parser("add", help="add an account (password at the prompt or on stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["admin", "agent"], required=True)
+    staff_cmd.add_parser("list", help="list accounts")
+    dis = staff_cmd.add_parser("disable", help="disable an account")
+    dis.add_argument("name")
     args = parser.parse_args(argv)
 
+    if args.command == "staff":
+        from bot.console import cli
+        return cli.run(args)
     if args.command == "cases":
         from bot import cli_cases
         return cli_cases.run(args)

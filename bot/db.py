@@ -20,6 +20,21 @@ def url_from_env(variable: str, default_file: str) -> str:
     return os.environ.get(variable) or f"sqlite:///{var_dir() / default_file}"
 
 
+def add_missing_columns(eng: sa.engine.Engine, metadata: sa.MetaData) -> None:
+    """Bring tables made by an older version up to date (new nullable columns only), so a
+    var/ kept across upgrades keeps working."""
+    inspector = sa.inspect(eng)
+    with eng.begin() as conn:
+        for table in metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(eng.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 def engine(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]

@@ -27,6 +27,7 @@ INTENT_ASPECT = {
 }
 CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
 CONFIDENT = 0.6
+FAILURES_BEFORE_HANDOFF = 2
 FUZZY_CUTOFF = 72
 MAX_PROCEDURES = 4
 WHOLE_LIST_WORDS = ("材料", "资料", "哪些", "东西", "清单", "都要", "什么")
@@ -46,6 +47,7 @@ class State:
     last_aspect: Optional[str] = None
     pending_question: Optional[str] = None  # a question waiting for the user to pick a procedure
     pending_candidates: List[str] = field(default_factory=list)
+    failures: int = 0  # questions in a row the bot could not answer
 
 
 @dataclass
@@ -54,17 +56,38 @@ class Reply:
     state: State
     understood: bool = True  # False when nothing fitted (counts towards handing over to a person)
     follow_up: Optional[str] = None  # an action to run next: "status_form" for a status lookup
+    handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
 class Responder:
-    def __init__(self, kb: Knowledge, reader: Reader):
-        self.kb, self.reader = kb, reader
+    def __init__(self, kb: Knowledge, reader: Reader, office_hours: str = ""):
+        """`office_hours` (OFFICE_HOURS, e.g. 工作日 9:00–17:00) is told to users waiting for a
+        person; the guide gives no hours, so by default nothing is said about them."""
+        self.kb, self.reader, self.office_hours = kb, reader, office_hours
         self._questions = self._question_index()
 
     # -- entry point -----------------------------------------------------------------
 
     def respond(self, turn: Turn, state: State, today: Optional[date] = None) -> Reply:
-        today = today or clock_today()
+        """The answer, plus the handoff decision: a user who asks for a person, or whom the
+        bot fails twice in a row, goes to the staff console's waiting queue."""
+        reply = self._respond(turn, state, today or clock_today())
+        if reply.handoff:
+            return reply
+        failures = 0 if reply.understood else state.failures + 1
+        reply.state = replace(reply.state, failures=failures)
+        if failures >= FAILURES_BEFORE_HANDOFF:
+            reply.state = replace(reply.state, failures=0)
+            reply.messages = reply.messages + self._handoff_messages()
+            reply.handoff = "failed"
+        return reply
+
+    def _handoff_messages(self) -> List[dict]:
+        contacts = answers.all_contacts(self.kb)[0]["text"].split("\n", 1)[1]
+        hours = f"人工客服服务时间：{self.office_hours}。" if self.office_hours else ""
+        return [{"response": "utter_handoff"}, {"text": hours + "如一时无人应答，您也可以拨打咨询电话：\n" + contacts}]
+
+    def _respond(self, turn: Turn, state: State, today: date) -> Reply:
         a = self.reader.read(turn.text, today)
         chosen, how = self._chosen_procedure(turn, a, state)
         if chosen:
@@ -77,8 +100,8 @@ class Responder:
 
         if a.status_request and not a.procedures and not a.topics:
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
-        if turn.intent == "request_human":
-            return Reply([{"response": "utter_human_unavailable"}] + answers.all_contacts(self.kb), state)
+        if turn.intent == "request_human" or any(c in turn.text for c in self.kb.language.human_cues):
+            return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
         if not a.has_domain_signal and not in_context:
             if turn.intent in CHITCHAT:
@@ -258,9 +281,10 @@ class Responder:
         if match and turn.text:
             retry = self.reader.read(match[0])
             if retry.has_domain_signal:
-                return self.respond(Turn(text=match[0]), state)
-        if out_of_scope:
-            return Reply([{"response": "utter_out_of_scope"}], state)
+                return self._respond(Turn(text=match[0]), state, clock_today())
+        if out_of_scope:  # said politely; counted as unanswered unless NLU or a cue knew it was off topic
+            deliberate = turn.intent == "out_of_scope" or a.out_of_scope
+            return Reply([{"response": "utter_out_of_scope"}], state, understood=deliberate)
         return Reply([{"response": "utter_not_understood"}], state, understood=False)
 
     def _question_index(self) -> List[str]:

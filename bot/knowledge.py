@@ -166,6 +166,7 @@ class Language:
     domain_words: Tuple[str, ...] = ()
     proxy_cues: Tuple[str, ...] = ()
     status_cues: Tuple[str, ...] = ()
+    human_cues: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -458,6 +459,7 @@ def _language(data: dict) -> Language:
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
+        human_cues=top.texts("human_cues", required=True),
     )
 
 
@@ -563,12 +565,21 @@ def vocabulary(kb: Knowledge) -> List[str]:
         words += cues
     words += lang.out_of_scope_cues
     words += lang.words
+    words += lang.domain_words
     seen = set()
     return [w for w in words if w and not (w in seen or seen.add(w))]
 
 
 QUESTION_WORDS = ("什么", "哪", "怎", "吗", "多久", "几", "谁", "能", "可以", "要", "需", "带", "交", "在")
 NOT_NAMES = ("了", "错", "不", "没", "过", "撤", "取消")  # phrases such as 上报错了 are not names to correct towards
+
+
+def names(kb: Knowledge) -> List[str]:
+    """Every name and alias of a procedure, material or contact, whatever its length."""
+    words = [w for p in kb.procedures for w in (p.name, *p.aliases)]
+    words += [w for m in kb.material_kinds for w in (m.label, *m.aliases)]
+    words += [c.name for c in kb.contacts] + [cue for c in kb.contacts for cue in c.cues]
+    return list(dict.fromkeys(words))
 
 
 def key_terms(kb: Knowledge) -> List[str]:

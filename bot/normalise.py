@@ -36,11 +36,11 @@ class Normaliser:
     rewritten, so a correct word is not "corrected" into a similar one.
     """
 
-    def __init__(self, terms: Iterable[str], known_words: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[str], known_words: Iterable[str] = (), names: Iterable[str] = ()):
         terms = list(dict.fromkeys(terms))  # names come first, so a tie goes to the name
         self.terms: List[str] = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)
         self.known_words: List[str] = sorted({w for w in (*terms, *known_words) if len(w) >= 2}, key=len, reverse=True)
-        self._known_set = set(self.known_words)
+        self._names = set(names) | set(terms)
 
     def normalise(self, text: str) -> str:
         if not text:
@@ -93,12 +93,13 @@ class Normaliser:
         return text
 
     def _word_plus_one(self, window: str, term: str) -> bool:
-        """身份证后 is the word 身份证 followed by another word, not a misspelt 身份证件."""
+        """身份证后 is the name 身份证 followed by another word, not a misspelt 身份证件
+        (but 监理琐 is a misspelt 监理锁: 监理 alone names nothing)."""
         if len(window) != len(term):
             return False
-        if window[0] != term[0] and window[1:] in self._known_set:
+        if window[0] != term[0] and window[1:] in self._names:
             return True
-        return window[-1] != term[-1] and window[:-1] in self._known_set
+        return window[-1] != term[-1] and window[:-1] in self._names
 
     @staticmethod
     def _starts(text: str, term: str, size: int):
@@ -142,7 +143,7 @@ def _max_edits(term: str) -> int:
 @lru_cache(maxsize=None)
 def default() -> Normaliser:
     kb = knowledge.default()
-    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb))
+    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb), knowledge.names(kb))
 
 
 def normalise(text: str) -> str:

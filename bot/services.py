@@ -4,6 +4,7 @@ and by the benchmark, so all three run the bot the same way."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -48,8 +49,22 @@ class Settings:
     def gateway_url(self) -> str:
         return f"http://{self.host}:{self.gateway_port}"
 
+    def api_token(self) -> str:
+        """The token protecting Rasa's HTTP API (pause/resume for human handoff): RASA_API_TOKEN,
+        or one generated once and kept in var/ (readable by this user only)."""
+        token = os.environ.get("RASA_API_TOKEN")
+        if token:
+            return token
+        path = self.var_dir / "rasa_api_token"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def environment(self) -> Dict[str, str]:
         env = dict(os.environ)
+        env["RASA_API_TOKEN"] = self.api_token()
         env.setdefault("ACTION_ENDPOINT_URL", f"{self.actions_url}/webhook")
         env.setdefault("TRACKER_DB", str(self.var_dir / "tracker.db"))
         env["HELPDESK_VAR"] = str(self.var_dir)
@@ -110,8 +125,10 @@ def action_server(s: Settings) -> Process:
 
 
 def rasa_server(s: Settings, model: Path) -> Process:
+    # the HTTP API (for pausing a conversation a person has taken over) needs the token
     cmd = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(s.rasa_port), "--interface", s.host,
-           "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml")]
+           "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+           "--enable-api", "--auth-token", s.api_token()]
     return Process("rasa", cmd, s.environment(), s.var_dir / "logs" / "rasa.log", f"{s.rasa_url}/")
 
 

@@ -122,7 +122,7 @@ def test_command_line(tmp_path):
         return subprocess.run([sys.executable, "-m", "bot", "cases", "--db", url, *args], cwd=ROOT,
                               capture_output=True, text=True)
     ok = cli("import", str(DATA / "cases.csv"))
-    assert ok.returncode == 0 and "新增 8" in ok.stdout
+    assert ok.returncode == 0 and "新增 10" in ok.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "ZJ1,x,1,x,x,x,x,\n", encoding="utf-8")
     failed = cli("import", str(bad))

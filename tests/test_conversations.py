@@ -57,7 +57,7 @@ def test_clarify_then_button_payload(running_bot):
 
 def test_steps_come_with_a_timeline_payload(running_bot):
     messages = running_bot.send("初始注册的办理流程")
-    custom = [m["custom"] for m in messages if "custom" in m]
+    custom = [m["custom"] for m in messages if m.get("custom", {}).get("type") == "timeline"]
     assert custom and custom[0]["type"] == "timeline"
     assert [s["stage"] for s in custom[0]["steps"]] == ["申报", "受理", "审核", "公告", "领取"]
 

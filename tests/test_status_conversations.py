@@ -43,7 +43,7 @@ def test_next_steps_by_stage(running_bot):
 
 def test_timeline_payload_marks_the_stage(running_bot):
     messages = running_bot.send("查询进度，申请编号ZJ2026100004，姓名孙丽")
-    timeline = next(m["custom"] for m in messages if "custom" in m)
+    timeline = next(m["custom"] for m in messages if m.get("custom", {}).get("type") == "timeline")
     assert [s["stage"] for s in timeline["steps"]] == ["申报", "受理", "审核", "公告", "领取"]
     assert [s["stage"] for s in timeline["steps"] if s["current"]] == ["审核"]
 

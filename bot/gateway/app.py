@@ -8,7 +8,15 @@ from typing import Optional
 
 from aiohttp import web
 
+import asyncio
+from pathlib import Path
+
+import yaml
+
 from bot import knowledge
+from bot.cases import CaseStore
+from bot.console import views as console_views
+from bot.console.auth import StaffStore
 from bot.gateway import web as handlers
 from bot.gateway.rasa import RasaClient
 from bot.gateway.service import ConversationService
@@ -28,6 +36,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/ws", handlers.websocket)
     app.router.add_get("/wechat", app["wechat"].verify)
     app.router.add_post("/wechat", app["wechat"].receive)
+    console_views.setup(app)  # /console/…: the staff console
 
 
 def _origin_allowed(request: web.Request) -> bool:
@@ -75,19 +84,28 @@ async def security_headers(request: web.Request, handler):
 
 def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or GatewaySettings()
-    app = web.Application(middlewares=[security_headers, cross_origin], client_max_size=settings.max_body_bytes)
+    # large enough for a case CSV uploaded in the console; the API and WeChat check their own limit
+    app = web.Application(middlewares=[security_headers, cross_origin, console_views.console_guard],
+                          client_max_size=11 * 1024 * 1024)
     app["settings"] = settings
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
-    app["service"] = ConversationService(ConversationStore(settings.db_url), rasa, knowledge.default(),
-                                         settings.max_message_chars)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_api_token)
+    service = ConversationService(ConversationStore(settings.db_url), rasa, knowledge.default(), settings.max_message_chars)
+    app["service"] = service
     wechat_api = WeChatAPI(WeChatConfig())
-    app["wechat"] = WeChatEndpoint(wechat_api.config, app["service"], wechat_api)
+    app["wechat"] = WeChatEndpoint(wechat_api.config, service, wechat_api)
+    if wechat_api.config.enabled:  # an agent's reply to a WeChat user goes by the customer-service API
+        service.deliverers["wechat"] = lambda conversation, text: wechat_api.send_text(conversation.user_id, text)
+    app["console"] = console_views.Console(service, StaffStore(settings.db_url), CaseStore())
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    app["intents"] = [i for i in domain["intents"] if i != "choose_procedure"]
 
     async def start(app: web.Application) -> None:
         await rasa.start()
         await wechat_api.start()
+        app["unattended"] = asyncio.ensure_future(console_views.return_unattended(app, settings.unattended_check_every))
 
     async def stop(app: web.Application) -> None:
+        app["unattended"].cancel()
         await rasa.close()
         await wechat_api.close()
 

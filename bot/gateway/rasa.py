@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from typing import List, Optional
 
+from urllib.parse import quote
+
 import aiohttp
 
 
@@ -12,8 +14,10 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float):
-        self.webhook = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    def __init__(self, base_url: str, timeout: float, api_token: str = ""):
+        self.base = base_url.rstrip("/")
+        self.webhook = self.base + "/webhooks/rest/webhook"
+        self.api_token = api_token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -36,3 +40,13 @@ class RasaClient:
         if not isinstance(data, list):
             raise RasaUnavailable("unexpected answer from Rasa")
         return data
+
+    async def add_event(self, sender: str, event: str) -> None:
+        """Pause or resume a conversation in Rasa (HTTP API, needs --enable-api and the token)."""
+        url = f"{self.base}/conversations/{quote(sender, safe='')}/tracker/events"
+        try:
+            async with self._session.post(url, params={"token": self.api_token}, json={"event": event}) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa refused {event}: HTTP {response.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            raise RasaUnavailable(str(e) or type(e).__name__) from e

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Set
+from typing import Awaitable, Callable, Dict, List, Optional, Set
 
 from bot import answers, knowledge
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -63,6 +63,8 @@ class ConversationService:
         self.store, self.rasa, self.kb, self.max_chars = store, rasa, kb, max_chars
         self.hub = Hub()
         self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # how an agent's reply reaches a user on each channel, besides open widget tabs
+        self.deliverers: Dict[str, Callable[[Conversation, str], Awaitable[None]]] = {}
 
     def check(self, text) -> str:
         if not isinstance(text, str):
@@ -73,6 +75,11 @@ class ConversationService:
         if len(text) > self.max_chars:
             raise BadMessage(f"消息过长：最多 {self.max_chars} 个字，您发送了 {len(text)} 个字，请分几次发送")
         return text
+
+    async def publish(self, conversation_id: str, event: dict, skip: Optional[Callable] = None) -> None:
+        """To the conversation's own listeners and to every staff console."""
+        await self.hub.publish(conversation_id, event, skip=skip)
+        await self.hub.publish(CONSOLE, {**event, "conversation": conversation_id})
 
     async def handle(self, conversation: Conversation, text: str, client_id: Optional[str] = None,
                      source: Optional[Callable] = None, display: Optional[str] = None) -> Outcome:
@@ -94,20 +101,79 @@ class ConversationService:
                 return Outcome(self.store.replies_after(conversation.id, seen), seen, duplicate=True)
         extra = {"display": display[:200]} if isinstance(display, str) and display and display != text else None
         message_id = self.store.add(conversation.id, "in", text, payload=extra, client_id=client_id)
-        await self.hub.publish(conversation.id, {"type": "user", "text": (extra or {}).get("display", text),
-                                                 "id": message_id}, skip=source)
+        await self.publish(conversation.id, {"type": "user", "text": (extra or {}).get("display", text),
+                                             "id": message_id}, skip=source)
+        if (self.store.fresh(conversation.id) or conversation).status == "human":
+            return Outcome([], message_id)  # an agent has this conversation: the bot keeps quiet
         try:
             replies = await self.rasa.send(conversation.rasa_sender, text, conversation.channel)
         except RasaUnavailable as e:
             log.warning("rasa unavailable for %s: %s", conversation.id, e)
             self.store.mark(message_id, "undelivered")
             replies = None
-        if not replies:  # Rasa down, or it could not run its actions
+        meta = next((m["custom"] for m in replies or [] if _is_meta(m)), {})
+        shown = [m for m in replies or [] if not _is_meta(m)]
+        if not shown:  # Rasa down, or it could not run its actions
             notice = [{"text": busy_text(self.kb)}]
             self.store.add(conversation.id, "system", notice[0]["text"])
-            await self.hub.publish(conversation.id, {"type": "bot", "messages": notice, "reply_to": message_id}, skip=source)
+            await self.publish(conversation.id, {"type": "bot", "messages": notice, "reply_to": message_id}, skip=source)
             return Outcome(notice, message_id, delivered=replies is not None)
-        clean = [{k: v for k, v in m.items() if k != "recipient_id"} for m in replies]
-        self.store.add_bot_messages(conversation.id, clean)
-        await self.hub.publish(conversation.id, {"type": "bot", "messages": clean, "reply_to": message_id}, skip=source)
-        return Outcome(replies, message_id)
+        clean = [{k: v for k, v in m.items() if k != "recipient_id"} for m in shown]
+        self.store.add_bot_messages(conversation.id, clean, meta)
+        await self.publish(conversation.id, {"type": "bot", "messages": clean, "reply_to": message_id}, skip=source)
+        if meta.get("handoff"):
+            await self.request_person(conversation, meta["handoff"])
+        return Outcome(shown, message_id)
+
+    # -- human handoff ------------------------------------------------------------------------
+
+    async def request_person(self, conversation: Conversation, reason: str) -> None:
+        if self.store.set_status(conversation.id, "waiting", reason=reason, expect=("bot",)):
+            await self.publish(conversation.id, {"type": "status", "status": "waiting", "reason": reason})
+
+    async def take_over(self, conversation: Conversation, agent: str) -> bool:
+        """An agent takes the conversation: Rasa is paused, the user's messages go to the agent."""
+        if not self.store.set_status(conversation.id, "human", assigned_to=agent, expect=("bot", "waiting")):
+            return False
+        try:
+            await self.rasa.add_event(conversation.rasa_sender, "pause")
+        except RasaUnavailable as e:  # the gateway keeps the bot quiet anyway
+            log.warning("could not pause %s in Rasa: %s", conversation.id, e)
+        await self.publish(conversation.id, {"type": "status", "status": "human", "agent": agent})
+        return True
+
+    async def agent_reply(self, conversation: Conversation, agent: str, text: str) -> None:
+        text = self.check(text)
+        self.store.add(conversation.id, "agent", text, agent=agent)
+        await self.publish(conversation.id, {"type": "agent", "text": text, "agent": agent})
+        deliver = self.deliverers.get(conversation.channel)
+        if deliver:
+            try:
+                await deliver(conversation, text)
+            except Exception as e:  # recorded above; the agent sees the failure in the log
+                log.warning("agent reply to %s not delivered: %s", conversation.id, e)
+
+    async def hand_back(self, conversation: Conversation, note: str) -> None:
+        """Back to the bot, with a message to the user."""
+        self.store.set_status(conversation.id, "bot")
+        try:
+            await self.rasa.add_event(conversation.rasa_sender, "resume")
+        except RasaUnavailable as e:
+            log.warning("could not resume %s in Rasa: %s", conversation.id, e)
+        self.store.add(conversation.id, "system", note)
+        await self.publish(conversation.id, {"type": "bot", "messages": [{"text": note}]})
+        await self.publish(conversation.id, {"type": "status", "status": "bot"})
+        deliver = self.deliverers.get(conversation.channel)
+        if deliver:
+            try:
+                await deliver(conversation, note)
+            except Exception as e:
+                log.warning("hand-back note to %s not delivered: %s", conversation.id, e)
+
+
+CONSOLE = "*console*"  # the hub topic every staff console listens to
+
+
+def _is_meta(message: dict) -> bool:
+    custom = message.get("custom")
+    return isinstance(custom, dict) and custom.get("type") == "meta"

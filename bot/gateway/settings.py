@@ -21,5 +21,9 @@ class GatewaySettings:
     # origins allowed to embed the widget and call the API across sites; the gateway's own always is
     allowed_origins: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("ALLOWED_ORIGINS", "")))
     rasa_timeout: float = field(default_factory=lambda: float(os.environ.get("RASA_TIMEOUT", 4.0)))
+    rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN", ""))
+    # a waiting or taken-over conversation nobody attends for this long goes back to the bot
+    handoff_timeout: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_TIMEOUT", 600)))
+    unattended_check_every: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_CHECK_EVERY", 15)))
     max_message_chars: int = 1000
     max_body_bytes: int = 64 * 1024

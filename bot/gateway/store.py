@@ -21,6 +21,12 @@ conversations = sa.Table(
     sa.Column("user_id", sa.String(200), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_at", sa.Float, nullable=False, index=True),
+    # human handoff: bot (the bot answers), waiting (asked for a person), human (an agent has it)
+    sa.Column("status", sa.String(16), nullable=True, default="bot", index=True),
+    sa.Column("assigned_to", sa.String(64), nullable=True),
+    sa.Column("waiting_since", sa.Float, nullable=True),
+    sa.Column("handoff_reason", sa.String(32), nullable=True),
+    sa.Column("last_agent_at", sa.Float, nullable=True),
     sa.UniqueConstraint("channel", "user_id", name="uq_channel_user"),
 )
 messages = sa.Table(
@@ -33,6 +39,11 @@ messages = sa.Table(
     sa.Column("client_id", sa.String(64)),  # the client's id for an incoming message (dedup)
     sa.Column("status", sa.String(16), nullable=False, default="ok"),  # ok | undelivered
     sa.Column("at", sa.Float, nullable=False),
+    sa.Column("intent", sa.String(64), nullable=True),  # for bot turns: what NLU made of the question
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("fallback", sa.Boolean, nullable=True),  # the bot could not answer
+    sa.Column("agent", sa.String(64), nullable=True),  # who wrote an agent message
+    sa.Column("handoff", sa.String(16), nullable=True),  # this bot turn handed the user to a person
     sa.UniqueConstraint("conversation_id", "client_id", name="uq_client_message"),
 )
 
@@ -44,6 +55,11 @@ class Conversation:
     user_id: str
     created_at: float
     last_at: float
+    status: Optional[str] = "bot"
+    assigned_to: Optional[str] = None
+    waiting_since: Optional[float] = None
+    handoff_reason: Optional[str] = None
+    last_agent_at: Optional[float] = None
 
     @property
     def rasa_sender(self) -> str:
@@ -56,6 +72,7 @@ class ConversationStore:
     def __init__(self, url: str, cache_size: int = 10_000):
         self.engine = db.engine(url)
         metadata.create_all(self.engine)
+        db.add_missing_columns(self.engine, metadata)
         self._cache: "OrderedDict[tuple, Conversation]" = OrderedDict()  # who is who never changes
         self._cache_size = cache_size
 
@@ -80,7 +97,8 @@ class ConversationStore:
         if not create:
             return None
         now = time.time()
-        conv = Conversation(id=secrets.token_hex(12), channel=channel, user_id=user_id, created_at=now, last_at=now)
+        conv = Conversation(id=secrets.token_hex(12), channel=channel, user_id=user_id, created_at=now, last_at=now,
+                            status="bot")
         try:
             with self.engine.begin() as conn:
                 conn.execute(conversations.insert().values(**conv.__dict__))
@@ -99,22 +117,94 @@ class ConversationStore:
         return Conversation(**row._mapping) if row else None
 
     def add(self, conversation_id: str, direction: str, text: str, payload: Any = None,
-            client_id: Optional[str] = None, status: str = "ok") -> int:
+            client_id: Optional[str] = None, status: str = "ok", agent: Optional[str] = None) -> int:
         now = time.time()
         with self.engine.begin() as conn:
             result = conn.execute(messages.insert().values(
                 conversation_id=conversation_id, direction=direction, text=text or "",
                 payload=json.dumps(payload, ensure_ascii=False) if payload is not None else None,
-                client_id=client_id, status=status, at=now))
-            conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(last_at=now))
+                client_id=client_id, status=status, at=now, agent=agent))
+            changes = {"last_at": now}
+            if agent:
+                changes["last_agent_at"] = now
+            conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(**changes))
             return result.inserted_primary_key[0]
 
-    def add_bot_messages(self, conversation_id: str, bot_messages: List[dict]) -> None:
-        """One row per bot message (text, buttons, custom payload), in one transaction."""
+    # -- handoff state (always read from the database: several gateways may share it) ----------
+
+    def fresh(self, conversation_id: str) -> Optional[Conversation]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).first()
+        return Conversation(**row._mapping) if row else None
+
+    def set_status(self, conversation_id: str, status: str, assigned_to: Optional[str] = None,
+                   reason: Optional[str] = None, expect: Optional[tuple] = None) -> bool:
+        """Move a conversation to bot / waiting / human. With `expect`, only from those states
+        (so two agents cannot both take the same conversation). True if it changed."""
         now = time.time()
+        values = {"status": status, "assigned_to": assigned_to}
+        if status == "waiting":
+            values.update(waiting_since=now, handoff_reason=reason)
+        elif status == "human":
+            values.update(last_agent_at=now)
+        else:
+            values.update(waiting_since=None, handoff_reason=None)
+        query = conversations.update().where(conversations.c.id == conversation_id)
+        if expect:
+            query = query.where(sa.or_(conversations.c.status.in_(expect),
+                                       conversations.c.status.is_(None) if "bot" in expect else sa.false()))
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(**values)).rowcount == 1
+
+    def waiting_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(conversations)
+                                .where(conversations.c.status == "waiting")).scalar()
+
+    def unattended(self, older_than: float) -> List[Conversation]:
+        """Waiting or taken conversations with no agent activity since `older_than`."""
+        c = conversations.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(conversations).where(
+                sa.or_(sa.and_(c.status == "waiting", c.waiting_since < older_than),
+                       sa.and_(c.status == "human", sa.func.coalesce(c.last_agent_at, 0) < older_than)))).all()
+        return [Conversation(**r._mapping) for r in rows]
+
+    def search(self, channel: Optional[str] = None, day: Optional[str] = None, fallback: bool = False,
+               status: Optional[str] = None, assigned_to: Optional[str] = None, limit: int = 200) -> List[dict]:
+        """Conversations for the console, newest first, with counts and the last message."""
+        c, m = conversations.c, messages.c
+        query = sa.select(conversations).order_by(c.last_at.desc()).limit(limit)
+        if channel:
+            query = query.where(c.channel == channel)
+        if status:
+            query = query.where(c.status == status)
+        if assigned_to:
+            query = query.where(c.assigned_to == assigned_to)
+        if day:
+            start = time.mktime(time.strptime(day, "%Y-%m-%d"))
+            query = query.where(c.last_at >= start, c.created_at < start + 86400)
+        if fallback:
+            query = query.where(c.id.in_(sa.select(m.conversation_id).where(m.fallback.is_(True))))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+            for row in rows:
+                last = conn.execute(sa.select(m.text, m.direction).where(m.conversation_id == row["id"])
+                                    .order_by(m.id.desc()).limit(1)).first()
+                row["last_text"] = last.text if last else ""
+                row["messages"] = conn.execute(sa.select(sa.func.count()).where(m.conversation_id == row["id"])).scalar()
+        return rows
+
+    def add_bot_messages(self, conversation_id: str, bot_messages: List[dict], meta: Optional[dict] = None) -> None:
+        """One row per bot message (text, buttons, custom payload), in one transaction, with
+        what NLU made of the question (intent, confidence, whether the bot understood)."""
+        now = time.time()
+        meta = meta or {}
         rows = [dict(conversation_id=conversation_id, direction="out", text=m.get("text") or "",
                      payload=json.dumps({k: v for k, v in m.items() if k not in ("text", "recipient_id")}, ensure_ascii=False),
-                     client_id=None, status="ok", at=now) for m in bot_messages]
+                     client_id=None, status="ok", at=now, intent=meta.get("intent"), confidence=meta.get("confidence"),
+                     fallback=meta.get("understood") is False, agent=None, handoff=meta.get("handoff"))
+                for m in bot_messages]
         if not rows:
             return
         with self.engine.begin() as conn:
@@ -160,6 +250,11 @@ class ConversationStore:
 def to_client(row) -> dict:
     """A recorded message as front ends get it: direction, text, buttons/custom, time."""
     item = {"id": row["id"], "direction": row["direction"], "text": row["text"], "at": row["at"], "status": row["status"]}
+    for key in ("intent", "confidence", "agent"):
+        if row.get(key) is not None:
+            item[key] = row[key]
+    if row.get("fallback"):
+        item["fallback"] = True
     if row["client_id"]:
         item["client_id"] = row["client_id"]
     if row["payload"]:

@@ -28,10 +28,9 @@ def service(request: web.Request) -> ConversationService:
 
 
 async def read_json(request: web.Request) -> dict:
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise
+    raw = await request.read()
+    if len(raw) > request.app["settings"].max_body_bytes:
+        raise web.HTTPRequestEntityTooLarge(max_size=request.app["settings"].max_body_bytes, actual_size=len(raw))
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

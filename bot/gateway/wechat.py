@@ -190,6 +190,8 @@ class WeChatEndpoint:
         if not self._fresh(q.get("timestamp", "")):
             return web.Response(status=403, text="stale timestamp")
         body = await request.read()
+        if len(body) > 64 * 1024:
+            return web.Response(status=413, text="message too large")
         if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
             return web.Response(status=400, text="XML with DTD or entities is not accepted")
         safe = q.get("encrypt_type", "raw").lower() == "aes"

@@ -1,0 +1,377 @@
+"""Handlers of the staff console. Routes are wired in bot/gateway/app.py; access control is
+the `console_guard` middleware: no console page, API or stream answers without a session,
+every POST needs the session's CSRF token, and account pages are for admins only."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from aiohttp import web
+
+from bot.cases import CaseStore, ImportFailed
+from bot.console import pages
+from bot.console.auth import LoginFailed, Session, StaffStore
+from bot.console.insights import Insights
+from bot.gateway.service import CONSOLE, ConversationService
+
+STATIC = Path(__file__).resolve().parent / "static"
+COOKIE = "hd_console"
+LOGIN_CSRF = "hd_login_csrf"
+ADMIN_ONLY = ("/console/staff", "/console/audit")
+OPEN = ("/console/login", "/console/static/")
+CANNED = yaml.safe_load((Path(__file__).resolve().parent / "canned.yml").read_text(encoding="utf-8"))["canned"]
+RELEASE_NOTE = "人工客服已结束本次服务，智能助手将继续为您解答。"
+TIMEOUT_NOTE = "人工客服暂时没有回复，已为您转回智能助手，您可以继续提问。"
+
+
+class Console:
+    """What the console handlers share, kept on the app (no module globals)."""
+
+    def __init__(self, service: ConversationService, staff: StaffStore, cases: CaseStore):
+        self.service, self.staff, self.cases = service, staff, cases
+        self.insights = Insights(service.store.engine)
+
+    @property
+    def store(self):
+        return self.service.store
+
+
+def console(request: web.Request) -> Console:
+    return request.app["console"]
+
+
+def session(request: web.Request) -> Session:
+    return request["session"]
+
+
+def _render(request: web.Request, html: str, status: int = 200) -> web.Response:
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                 "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"})
+
+
+def _common(request: web.Request) -> dict:
+    s = session(request)
+    return {"who": s.staff, "csrf": s.csrf, "waiting": console(request).store.waiting_count()}
+
+
+# --- access control -----------------------------------------------------------------------------
+
+
+@web.middleware
+async def console_guard(request: web.Request, handler):
+    path = request.path
+    if not path.startswith("/console") or path.startswith(OPEN):
+        return await handler(request)
+    s = console(request).staff.session(request.cookies.get(COOKIE, ""))
+    if s is None:
+        if request.method == "GET" and not path.startswith(("/console/api", "/console/events")):
+            raise web.HTTPFound("/console/login")
+        return web.json_response({"error": "请先登录"}, status=401)
+    if request.method == "POST":
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not sent and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            sent = (await request.post()).get("csrf", "")
+        if not hmac.compare_digest(str(sent), s.csrf):
+            return web.json_response({"error": "请求已过期或来源不明（CSRF 校验失败），请刷新页面后重试"}, status=403)
+    if path.startswith(ADMIN_ONLY) and not s.staff.is_admin:
+        return _render(request, pages.layout("无权限", pages.flash("只有管理员可以管理账号和查看审计日志"), s.staff, s.csrf), 403)
+    request["session"] = s
+    return await handler(request)
+
+
+async def login_page(request: web.Request) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = _render(request, pages.login(token))
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/console", secure=request.secure)
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        return _render(request, pages.login(expected or secrets.token_urlsafe(24), "页面已过期，请重新登录"), 403)
+    c = console(request)
+    try:
+        who = c.staff.login(str(form.get("name", "")), str(form.get("password", "")))
+    except LoginFailed as e:
+        return _render(request, pages.login(expected, str(e), str(form.get("name", ""))), 401)
+    token, _ = c.staff.start_session(who)
+    c.staff.record(who.name, "login")
+    response = web.HTTPFound("/console")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/console", secure=request.secure,
+                        max_age=12 * 3600)
+    response.del_cookie(LOGIN_CSRF, path="/console")
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    console(request).staff.end_session(request.cookies.get(COOKIE, ""))
+    response = web.HTTPFound("/console/login")
+    response.del_cookie(COOKIE, path="/console")
+    raise response
+
+
+async def static(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    path = STATIC / name
+    if "/" in name or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+
+# --- conversations and handoff --------------------------------------------------------------------
+
+
+async def conversation_list(request: web.Request) -> web.Response:
+    q = request.query
+    who = session(request).staff
+    filters = {"channel": q.get("channel") or None, "day": q.get("day") or None, "fallback": q.get("fallback") == "1",
+               "status": q.get("status") or None, "mine": q.get("mine") == "1"}
+    try:
+        rows = console(request).store.search(channel=filters["channel"], day=filters["day"], fallback=filters["fallback"],
+                                             status=filters["status"], assigned_to=who.name if filters["mine"] else None)
+    except ValueError:
+        rows = []
+    return _render(request, pages.conversations(rows, filters, **_common(request)))
+
+
+def _conversation(request: web.Request):
+    conv = console(request).store.fresh(request.match_info["id"])
+    if conv is None:
+        raise web.HTTPNotFound()
+    return conv
+
+
+async def conversation_page(request: web.Request) -> web.Response:
+    conv = _conversation(request)
+    history = console(request).store.history(conv.id)
+    return _render(request, pages.conversation(conv, history, CANNED, **_common(request)))
+
+
+async def take_over(request: web.Request) -> web.Response:
+    c, conv, who = console(request), _conversation(request), session(request).staff
+    if await c.service.take_over(conv, who.name):
+        c.staff.record(who.name, "take_over", conv.id)
+    raise web.HTTPFound(f"/console/c/{conv.id}")
+
+
+async def release(request: web.Request) -> web.Response:
+    c, conv, who = console(request), _conversation(request), session(request).staff
+    await c.service.hand_back(conv, RELEASE_NOTE)
+    c.staff.record(who.name, "hand_back", conv.id)
+    raise web.HTTPFound(f"/console/c/{conv.id}")
+
+
+async def reply(request: web.Request) -> web.Response:
+    c, conv, who = console(request), _conversation(request), session(request).staff
+    text = str((await request.post()).get("text", ""))
+    if conv.status != "human" or conv.assigned_to != who.name:
+        return web.json_response({"error": "请先接管这个对话"}, status=409)
+    try:
+        await c.service.agent_reply(conv, who.name, text)
+    except ValueError as e:
+        return web.json_response({"error": str(e)}, status=400)
+    c.staff.record(who.name, "reply", conv.id, text[:200])
+    if request.headers.get("X-CSRF-Token"):
+        return web.json_response({"ok": True})
+    raise web.HTTPFound(f"/console/c/{conv.id}")
+
+
+async def summary(request: web.Request) -> web.Response:
+    return web.json_response({"waiting": console(request).store.waiting_count()})
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: every new message and status change, for live pages."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    queue: asyncio.Queue = asyncio.Queue(maxsize=500)
+
+    async def push(event: dict) -> None:
+        if not queue.full():
+            queue.put_nowait(event)
+
+    hub = console(request).service.hub
+    hub.subscribe(CONSOLE, push)
+    try:
+        await response.write(b": connected\n\n")
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), 15)
+            except asyncio.TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode("utf-8"))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        hub.unsubscribe(CONSOLE, push)
+    return response
+
+
+# --- cases ------------------------------------------------------------------------------------------
+
+
+def _stages(request) -> list:
+    return [s.name for s in console(request).cases.kb.stages]
+
+
+async def case_list(request: web.Request, message: Optional[str] = None, kind: str = "ok") -> web.Response:
+    q = request.query
+    rows = console(request).cases.list(stage=q.get("stage") or None, search=q.get("q") or None, limit=200)
+    return _render(request, pages.cases(rows, q.get("q", ""), q.get("stage", ""), _stages(request), message=message,
+                                        kind=kind, **_common(request)))
+
+
+async def case_page(request: web.Request) -> web.Response:
+    c = console(request).cases
+    case = c.get(request.match_info["case_no"])
+    if case is None:
+        raise web.HTTPNotFound()
+    return _render(request, pages.case(case, c.history_of(case.case_no), _stages(request), message=request.query.get("ok"),
+                                       **_common(request)))
+
+
+async def change_stage(request: web.Request) -> web.Response:
+    c, who = console(request), session(request).staff
+    form = await request.post()
+    try:
+        case = c.cases.set_stage(request.match_info["case_no"], str(form.get("stage", "")), str(form.get("note", ""))[:500],
+                                 source=f"console:{who.name}")
+    except KeyError:
+        raise web.HTTPNotFound()
+    except ValueError as e:
+        return web.json_response({"error": str(e)}, status=400)
+    c.staff.record(who.name, "stage_change", case.case_no, f"{case.stage} {case.note}".strip())
+    raise web.HTTPFound(f"/console/cases/{case.case_no}?ok=已改为{case.stage}")
+
+
+async def import_cases(request: web.Request) -> web.Response:
+    c, who = console(request), session(request).staff
+    upload = (await request.post()).get("file")
+    if upload is None or not hasattr(upload, "file"):
+        return await case_list(request, "请选择要导入的 CSV 文件", "error")
+    data = upload.file.read()
+    try:
+        result = c.cases.import_csv(data, source=f"console:{who.name}:{upload.filename}")
+    except ImportFailed as e:
+        return await case_list(request, f"导入失败，案件库未做任何修改：\n{e}", "error")
+    detail = f"新增 {result.added}，更新 {result.updated}（阶段变化 {result.stage_changes}），未变 {result.unchanged}"
+    c.staff.record(who.name, "import", upload.filename or "", detail)
+    return await case_list(request, f"导入完成：{detail}")
+
+
+# --- learning and statistics ---------------------------------------------------------------------------
+
+
+async def unanswered_page(request: web.Request) -> web.Response:
+    intents = request.app["intents"]
+    return _render(request, pages.unanswered(console(request).insights.groups(), intents, **_common(request)))
+
+
+async def label(request: web.Request) -> web.Response:
+    c, who = console(request), session(request).staff
+    form = await request.post()
+    intent = str(form.get("intent", ""))
+    texts = [str(t) for t in form.getall("texts", [])][:100]
+    if intent not in request.app["intents"] or not texts:
+        return web.json_response({"error": "请选择有效的意图"}, status=400)
+    c.insights.label(texts, intent, who.name)
+    c.staff.record(who.name, "label", intent, " / ".join(texts)[:500])
+    raise web.HTTPFound("/console/unanswered")
+
+
+async def export(request: web.Request) -> web.Response:
+    c = console(request)
+    c.staff.record(session(request).staff.name, "export_nlu")
+    return web.Response(text=c.insights.export_yaml(), content_type="application/x-yaml",
+                        headers={"Content-Disposition": "attachment; filename=unanswered_nlu.yml"})
+
+
+async def stats_page(request: web.Request) -> web.Response:
+    return _render(request, pages.stats(console(request).insights.stats(), **_common(request)))
+
+
+# --- accounts (admins) ----------------------------------------------------------------------------------
+
+
+async def staff_page(request: web.Request, message: Optional[str] = None, kind: str = "ok") -> web.Response:
+    return _render(request, pages.staff_page(console(request).staff.list(), message=message, kind=kind, **_common(request)))
+
+
+async def add_staff(request: web.Request) -> web.Response:
+    c, who = console(request), session(request).staff
+    form = await request.post()
+    try:
+        added = c.staff.add(str(form.get("name", "")), str(form.get("role", "")), str(form.get("password", "")))
+    except ValueError as e:
+        return await staff_page(request, str(e), "error")
+    c.staff.record(who.name, "staff_add", added.name, added.role)
+    return await staff_page(request, f"已创建账号 {added.name}")
+
+
+async def set_staff_active(request: web.Request) -> web.Response:
+    c, who = console(request), session(request).staff
+    name, action = request.match_info["name"], request.match_info["action"]
+    if name == who.name:
+        return await staff_page(request, "不能停用自己的账号", "error")
+    c.staff.set_active(name, action == "enable")
+    c.staff.record(who.name, f"staff_{action}", name)
+    raise web.HTTPFound("/console/staff")
+
+
+async def audit_page(request: web.Request) -> web.Response:
+    return _render(request, pages.audit_page(console(request).staff.audit_log(), **_common(request)))
+
+
+# --- unattended conversations go back to the bot ------------------------------------------------------------
+
+
+async def return_unattended(app: web.Application, every: float = 15.0) -> None:
+    import time
+    c: Console = app["console"]
+    timeout = app["settings"].handoff_timeout
+    while True:
+        await asyncio.sleep(every)
+        try:
+            for conv in c.store.unattended(time.time() - timeout):
+                await c.service.hand_back(conv, TIMEOUT_NOTE)
+                c.staff.record("system", "timeout_hand_back", conv.id)
+        except Exception:  # never let the loop die
+            import logging
+            logging.getLogger(__name__).exception("returning unattended conversations failed")
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/console/login", login_page)
+    r.add_post("/console/login", login)
+    r.add_post("/console/logout", logout)
+    r.add_get("/console/static/{name}", static)
+    r.add_get("/console", conversation_list)
+    r.add_get("/console/c/{id}", conversation_page)
+    r.add_post("/console/c/{id}/take", take_over)
+    r.add_post("/console/c/{id}/release", release)
+    r.add_post("/console/c/{id}/reply", reply)
+    r.add_get("/console/api/summary", summary)
+    r.add_get("/console/events", events)
+    r.add_get("/console/cases", case_list)
+    r.add_post("/console/cases/import", import_cases)
+    r.add_get("/console/cases/{case_no}", case_page)
+    r.add_post("/console/cases/{case_no}/stage", change_stage)
+    r.add_get("/console/unanswered", unanswered_page)
+    r.add_post("/console/unanswered/label", label)
+    r.add_get("/console/unanswered/export.yml", export)
+    r.add_get("/console/stats", stats_page)
+    r.add_get("/console/staff", staff_page)
+    r.add_post("/console/staff", add_staff)
+    r.add_post("/console/staff/{name}/{action:enable|disable}", set_staff_active)
+    r.add_get("/console/audit", audit_page)
