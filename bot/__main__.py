@@ -16,6 +16,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 
 
 def main(argv=None) -> int:
@@ -105,11 +106,19 @@ Press Ctrl-C to stop.""", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    restarts = []  # a process that dies is started again, unless it keeps dying
     while not stop.wait(1):
-        dead = [p for p in procs if p.popen.poll() is not None]
-        if dead:
-            print(f"{dead[0].name} stopped unexpectedly; see {dead[0].log}", file=sys.stderr)
-            break
+        for p in procs:
+            if p.popen.poll() is None:
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60] + [now]
+            if len(restarts) > 5:
+                print(f"{p.name} keeps stopping; giving up. See {p.log}", file=sys.stderr)
+                stop.set()
+                break
+            print(f"{p.name} stopped (exit {p.popen.returncode}); starting it again. See {p.log}", file=sys.stderr, flush=True)
+            p.start()
     services.stop_all(procs)
     return 0
 

@@ -36,6 +36,7 @@ class Settings:
     gateway_port: int = field(default_factory=lambda: int(os.environ.get("GATEWAY_PORT", 8080)))
     host: str = field(default_factory=lambda: os.environ.get("HELPDESK_HOST", "127.0.0.1"))
     endpoints: Path = field(default_factory=lambda: Path(os.environ.get("RASA_ENDPOINTS", ROOT / "endpoints.yml")))
+    extra_env: Dict[str, str] = field(default_factory=dict)  # e.g. POSTGRES_* for endpoints.scale.yml
 
     @property
     def rasa_url(self) -> str:
@@ -52,7 +53,7 @@ class Settings:
     def api_token(self) -> str:
         """The token protecting Rasa's HTTP API (pause/resume for human handoff): RASA_API_TOKEN,
         or one generated once and kept in var/ (readable by this user only)."""
-        token = os.environ.get("RASA_API_TOKEN")
+        token = self.extra_env.get("RASA_API_TOKEN") or os.environ.get("RASA_API_TOKEN")
         if token:
             return token
         path = self.var_dir / "rasa_api_token"
@@ -73,6 +74,7 @@ class Settings:
         env["GATEWAY_PORT"] = str(self.gateway_port)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.update(self.extra_env)
         return env
 
 

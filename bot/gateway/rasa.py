@@ -1,9 +1,12 @@
-"""Talking to Rasa's REST channel from the gateway."""
+"""Talking to Rasa from the gateway: the REST channel for messages, the HTTP API for
+pausing and resuming a conversation. Several Rasa servers (RASA_URL=url1,url2) share one
+tracker store and lock store; requests go round robin, and a server that refuses the
+connection is skipped for the next one."""
 from __future__ import annotations
 
 import asyncio
-from typing import List, Optional
-
+import itertools
+from typing import List, Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp
@@ -14,11 +17,13 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float, api_token: str = ""):
-        self.base = base_url.rstrip("/")
-        self.webhook = self.base + "/webhooks/rest/webhook"
-        self.api_token = api_token
+    def __init__(self, base_urls: Sequence[str] | str, timeout: float, api_token: str = ""):
+        if isinstance(base_urls, str):
+            base_urls = [u for u in base_urls.split(",") if u.strip()]
+        self.bases = [u.strip().rstrip("/") for u in base_urls]
+        self._next = itertools.cycle(range(len(self.bases)))
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.api_token = api_token
         self._session: Optional[aiohttp.ClientSession] = None
 
     async def start(self) -> None:
@@ -28,25 +33,39 @@ class RasaClient:
         if self._session:
             await self._session.close()
 
+    def _order(self) -> List[str]:
+        first = next(self._next)
+        return self.bases[first:] + self.bases[:first]
+
     async def send(self, sender: str, text: str, channel: str) -> List[dict]:
         body = {"sender": sender, "message": text, "metadata": {"channel": channel}}
-        try:
-            async with self._session.post(self.webhook, json=body) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
-                data = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
-            raise RasaUnavailable(str(e) or type(e).__name__) from e
-        if not isinstance(data, list):
-            raise RasaUnavailable("unexpected answer from Rasa")
-        return data
+        last_error: Exception = RasaUnavailable("no Rasa server configured")
+        for base in self._order():
+            try:
+                async with self._session.post(base + "/webhooks/rest/webhook", json=body) as response:
+                    if response.status != 200:
+                        raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+                    data = await response.json(content_type=None)
+            except aiohttp.ClientConnectorError as e:  # that server is down: try the next
+                last_error = e
+                continue
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
+                raise RasaUnavailable(str(e) or type(e).__name__) from e
+            if not isinstance(data, list):
+                raise RasaUnavailable("unexpected answer from Rasa")
+            return data
+        raise RasaUnavailable(str(last_error) or type(last_error).__name__)
 
     async def add_event(self, sender: str, event: str) -> None:
         """Pause or resume a conversation in Rasa (HTTP API, needs --enable-api and the token)."""
-        url = f"{self.base}/conversations/{quote(sender, safe='')}/tracker/events"
-        try:
-            async with self._session.post(url, params={"token": self.api_token}, json={"event": event}) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"Rasa refused {event}: HTTP {response.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
-            raise RasaUnavailable(str(e) or type(e).__name__) from e
+        last_error: Exception = RasaUnavailable("no Rasa server configured")
+        for base in self._order():
+            url = f"{base}/conversations/{quote(sender, safe='')}/tracker/events"
+            try:
+                async with self._session.post(url, params={"token": self.api_token}, json={"event": event}) as response:
+                    if response.status == 200:
+                        return
+                    last_error = RasaUnavailable(f"Rasa refused {event}: HTTP {response.status}")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                last_error = e
+        raise RasaUnavailable(str(last_error) or type(last_error).__name__)

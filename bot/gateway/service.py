@@ -21,9 +21,13 @@ class BadMessage(ValueError):
     """The message cannot be accepted; the text says why, in Chinese, for the user."""
 
 
-def busy_text(kb: knowledge.Knowledge) -> str:
-    contacts = answers.all_contacts(kb)[0]["text"]
-    return "服务暂时繁忙，请稍后再试，您发送的消息已记录。如需帮助，可拨打：\n" + contacts.split("\n", 1)[1]
+def busy_text(kb: knowledge.Knowledge, rasa_answered: bool = False) -> str:
+    """What the user reads when the bot cannot answer: Rasa unreachable or slow, or Rasa up
+    but unable to run its actions (the action server is down)."""
+    contacts = answers.all_contacts(kb)[0]["text"].split("\n", 1)[1]
+    if rasa_answered:
+        return "抱歉，暂时无法为您查询，请稍后再试，您发送的消息已记录。如需帮助，可拨打：\n" + contacts
+    return "服务暂时繁忙，请稍后再试，您发送的消息已记录。如需帮助，可拨打：\n" + contacts
 
 
 @dataclass
@@ -114,7 +118,7 @@ class ConversationService:
         meta = next((m["custom"] for m in replies or [] if _is_meta(m)), {})
         shown = [m for m in replies or [] if not _is_meta(m)]
         if not shown:  # Rasa down, or it could not run its actions
-            notice = [{"text": busy_text(self.kb)}]
+            notice = [{"text": busy_text(self.kb, rasa_answered=replies is not None)}]
             self.store.add(conversation.id, "system", notice[0]["text"])
             await self.publish(conversation.id, {"type": "bot", "messages": notice, "reply_to": message_id}, skip=source)
             return Outcome(notice, message_id, delivered=replies is not None)
