@@ -137,24 +137,34 @@ class CaseStore:
         summary = ImportSummary()
         now = time.time()
         with self.engine.begin() as conn:
-            existing = {r.case_no: r for r in conn.execute(
-                sa.select(cases).where(cases.c.case_no.in_([c.case_no for c in rows]))) } if rows else {}
+            existing = {}
+            numbers = [c.case_no for c in rows]
+            for i in range(0, len(numbers), 500):  # IN lists of a sane size
+                for r in conn.execute(sa.select(cases).where(cases.c.case_no.in_(numbers[i:i + 500]))):
+                    existing[r.case_no] = r
+            inserts, updates, changes = [], [], []
             for row in rows:
                 values = row.__dict__.copy()
                 old = existing.get(row.case_no)
                 if old is None:
-                    conn.execute(cases.insert().values(**values))
-                    summary.added += 1
-                    self._record(conn, row, now, source)
-                    continue
-                if dict(old._mapping) == values:
+                    inserts.append(values)
+                    changes.append(row)
+                elif dict(old._mapping) == values:
                     summary.unchanged += 1
-                    continue
-                conn.execute(cases.update().where(cases.c.case_no == row.case_no).values(**values))
-                summary.updated += 1
-                if old.stage != row.stage:
-                    summary.stage_changes += 1
-                    self._record(conn, row, now, source)
+                else:
+                    updates.append({**values, "key": row.case_no})
+                    if old.stage != row.stage:
+                        changes.append(row)
+                        summary.stage_changes += 1
+            if inserts:
+                conn.execute(cases.insert(), inserts)
+            if updates:
+                conn.execute(cases.update().where(cases.c.case_no == sa.bindparam("key")).values(
+                    {c: sa.bindparam(c) for c in COLUMNS if c != "case_no"}), updates)
+            if changes:
+                conn.execute(history.insert(), [dict(case_no=r.case_no, stage=r.stage, note=r.note, updated_at=r.updated_at,
+                                                     recorded_at=now, source=source) for r in changes])
+            summary.added, summary.updated = len(inserts), len(updates)
         return summary
 
     @staticmethod

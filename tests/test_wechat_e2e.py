@@ -196,3 +196,23 @@ def test_content_with_cdata_terminator_stays_valid_xml(wechat):
     url, _, _, _ = wechat
     body = post(url, text_xml(new_openid(), "你好]]&gt;<x>", msg_id()))[1]
     assert parse_message(body).content
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300),
+                      st.text(max_size=200).map(lambda t: text_xml("ofuzz", t.replace("]]>", ""), 1)),
+                      st.text(max_size=200)))
+def test_generated_bodies_never_break_the_endpoint(wechat, body):
+    url = wechat[0]
+    data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+    status, _, _ = http("POST", url + "?" + urllib.parse.urlencode(signed_query()), data,
+                        headers={"Content-Type": "text/xml"})
+    assert status in (200, 400), status
+
+
+def test_huge_body_is_refused(wechat):
+    status, _, _ = post(wechat[0], "<xml>" + "x" * (1024 * 1024) + "</xml>")
+    assert status == 413

@@ -260,8 +260,9 @@ async def import_cases(request: web.Request) -> web.Response:
     if upload is None or not hasattr(upload, "file"):
         return await case_list(request, "请选择要导入的 CSV 文件", "error")
     data = upload.file.read()
-    try:
-        result = c.cases.import_csv(data, source=f"console:{who.name}:{upload.filename}")
+    try:  # in a worker thread: a big import must not stall the widget and WeChat
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: c.cases.import_csv(data, source=f"console:{who.name}:{upload.filename}"))
     except ImportFailed as e:
         return await case_list(request, f"导入失败，案件库未做任何修改：\n{e}", "error")
     detail = f"新增 {result.added}，更新 {result.updated}（阶段变化 {result.stage_changes}），未变 {result.unchanged}"

@@ -76,6 +76,10 @@ class ConversationService:
         text = text.replace("\x00", "").strip()
         if not text:
             raise BadMessage("消息不能为空")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate such as "\ud800" in JSON
+            raise BadMessage("消息包含无效的字符") from None
         if len(text) > self.max_chars:
             raise BadMessage(f"消息过长：最多 {self.max_chars} 个字，您发送了 {len(text)} 个字，请分几次发送")
         return text

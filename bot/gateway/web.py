@@ -15,6 +15,14 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 SENDER = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status, dumps=_dumps)
 
@@ -64,7 +72,7 @@ async def post_message(request: web.Request) -> web.Response:
     """POST /api/messages {"sender", "message"} → Rasa's REST answer, for programmatic clients."""
     data = await read_json(request)
     sender, text = data.get("sender"), data.get("message")
-    if not isinstance(sender, str) or not SENDER.match(sender):
+    if not isinstance(sender, str) or not SENDER.match(sender) or not _encodable(sender):
         return error(400, "sender 必须是 1–200 个字符的文字")
     svc = service(request)
     try:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -168,7 +169,7 @@ class WeChatEndpoint:
     def __init__(self, config: WeChatConfig, service: ConversationService, api: WeChatAPI):
         self.config, self.service, self.api = config, service, api
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.appid) if config.aes_key else None
-        self.deliveries: Dict[str, Delivery] = {}
+        self.deliveries: "OrderedDict[str, Delivery]" = OrderedDict()  # oldest first
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -301,8 +302,12 @@ class WeChatEndpoint:
                 return
 
     def _forget_old(self, keep: float = 120) -> None:
+        """Drop answers older than WeChat's retry window (oldest first, so this stays cheap)."""
         now = time.monotonic()
-        for key in [k for k, d in self.deliveries.items() if now - d.started > keep and d.task.done()]:
+        while self.deliveries:
+            key, oldest = next(iter(self.deliveries.items()))
+            if now - oldest.started <= keep or not oldest.task.done():
+                break
             del self.deliveries[key]
 
 
