@@ -168,10 +168,10 @@ class Responder:
             if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
                 return "where"
             return cues[0]
+        if a.stages:  # 申请表是什么时候打印: a question about a step
+            return "steps"
         if a.materials:
             return "materials"
-        if a.stages:
-            return "steps"
         return intent_aspect
 
     def _procedures(self, a: Analysis, aspect: Optional[str], state: State) -> Optional[List[str]]:

@@ -41,6 +41,7 @@ class Normaliser:
         self.terms: List[str] = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)
         self.known_words: List[str] = sorted({w for w in (*terms, *known_words) if len(w) >= 2}, key=len, reverse=True)
         self._names = set(names) | set(terms)
+        self._known = set(self.known_words)
 
     def normalise(self, text: str) -> str:
         if not text:
@@ -97,9 +98,13 @@ class Normaliser:
         (but 监理琐 is a misspelt 监理锁: 监理 alone names nothing)."""
         if len(window) != len(term):
             return False
-        if window[0] != term[0] and window[1:] in self._names:
+        if window[0] != term[0] and self._whole_word(window[1:]):
             return True
-        return window[-1] != term[-1] and window[:-1] in self._names
+        return window[-1] != term[-1] and self._whole_word(window[:-1])
+
+    def _whole_word(self, text: str) -> bool:
+        """A name, or a known word long enough to stand on its own (监理工程师, not 监理)."""
+        return text in self._names or (len(text) >= 3 and text in self._known)
 
     @staticmethod
     def _starts(text: str, term: str, size: int):

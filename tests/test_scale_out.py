@@ -19,7 +19,8 @@ def cluster(tmp_path_factory):
     model = training.train()
     var = tmp_path_factory.mktemp("scale")
     with scratch_database() as (name, url, env):
-        env.update(CONVERSATIONS_DB_URL=url, CASES_DB_URL=url, RASA_API_TOKEN="scale-test-token")
+        env.update(CONVERSATIONS_DB_URL=url, CASES_DB_URL=url, RASA_API_TOKEN="scale-test-token",
+                   EVENTS_REDIS_URL=f"redis://{env['REDIS_HOST']}:{env['REDIS_PORT']}/{env['REDIS_DB']}")
         base = services.Settings(var_dir=var, actions_port=services.free_port(), gateway_port=services.free_port(),
                                  endpoints=ROOT / "endpoints.scale.yml", extra_env=env)
         ports = [services.free_port(), services.free_port()]
@@ -30,14 +31,17 @@ def cluster(tmp_path_factory):
             rasas.append(services.rasa_server(s, model))
         base.extra_env["RASA_URL"] = ",".join(f"http://127.0.0.1:{p}" for p in ports)
         CaseStore(url).import_csv((DATA / "cases.csv").read_bytes())
+        second = services.Settings(var_dir=var / "gw2", gateway_port=services.free_port(), actions_port=base.actions_port,
+                                   extra_env=dict(base.extra_env))
         procs = [services.action_server(base).start()] + [r.start() for r in rasas]
-        gateway = services.gateway(base)
         try:
             for p in procs:
                 p.wait_ready()
-            procs.append(gateway.start())
-            gateway.wait_ready()
-            yield {"rasa": [f"http://127.0.0.1:{p}" for p in ports], "gateway": base.gateway_url, "db": url}
+            for s in (base, second):
+                procs.append(services.gateway(s).start())
+                procs[-1].wait_ready()
+            yield {"rasa": [f"http://127.0.0.1:{p}" for p in ports], "gateway": base.gateway_url,
+                   "gateway2": second.gateway_url, "db": url}
         finally:
             services.stop_all(procs)
 
@@ -99,3 +103,33 @@ def test_one_server_down_the_other_answers(cluster):
     a, _ = cluster["rasa"]
     r = requests.post(cluster["gateway"] + "/api/messages", json={"sender": "gw-2", "message": "初始注册要带什么"}, timeout=30)
     assert "一寸照" in r.json()[0]["text"]
+
+
+def test_an_agent_on_one_gateway_reaches_a_widget_on_another(cluster):
+    import asyncio
+    import aiohttp
+    from bot.console.auth import StaffStore
+    from bot.gateway.store import ConversationStore
+    from console_helpers import ConsoleClient
+
+    StaffStore(cluster["db"]).add("scaler", "agent", "scaler-password")
+    agent = ConsoleClient(cluster["gateway2"])
+    assert agent.login("scaler", "scaler-password").status_code == 302
+
+    async def scenario():
+        url = cluster["gateway"].replace("http", "ws", 1) + "/ws"
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(url) as ws:
+                session = json.loads((await ws.receive()).data)["session"]
+                await ws.send_str(json.dumps({"type": "message", "id": "x1", "text": "转人工"}))
+                while json.loads((await ws.receive()).data)["type"] != "bot":
+                    pass
+                conv = ConversationStore(cluster["db"]).conversation("web", session, create=False)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, lambda: agent.post(f"/console/c/{conv.id}/take"))
+                await loop.run_in_executor(None, lambda: agent.post(f"/console/c/{conv.id}/reply", {"text": "跨网关的人工回复"}))
+                while True:
+                    event = json.loads((await asyncio.wait_for(ws.receive(), 10)).data)
+                    if event["type"] == "agent":
+                        return event["text"]
+    assert asyncio.run(scenario()) == "跨网关的人工回复"

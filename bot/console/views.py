@@ -164,8 +164,8 @@ async def take_over(request: web.Request) -> web.Response:
 
 async def release(request: web.Request) -> web.Response:
     c, conv, who = console(request), _conversation(request), session(request).staff
-    await c.service.hand_back(conv, RELEASE_NOTE)
-    c.staff.record(who.name, "hand_back", conv.id)
+    if await c.service.hand_back(conv, RELEASE_NOTE):
+        c.staff.record(who.name, "hand_back", conv.id)
     raise web.HTTPFound(f"/console/c/{conv.id}")
 
 
@@ -344,8 +344,8 @@ async def return_unattended(app: web.Application, every: float = 15.0) -> None:
         await asyncio.sleep(every)
         try:
             for conv in c.store.unattended(time.time() - timeout):
-                await c.service.hand_back(conv, TIMEOUT_NOTE)
-                c.staff.record("system", "timeout_hand_back", conv.id)
+                if await c.service.hand_back(conv, TIMEOUT_NOTE):
+                    c.staff.record("system", "timeout_hand_back", conv.id)
         except Exception:  # never let the loop die
             import logging
             logging.getLogger(__name__).exception("returning unattended conversations failed")

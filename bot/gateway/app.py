@@ -19,6 +19,7 @@ from bot.console import views as console_views
 from bot.console.auth import StaffStore
 from bot.gateway import web as handlers
 from bot.gateway.rasa import RasaClient
+from bot.gateway.relay import Relay
 from bot.gateway.service import ConversationService
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.store import ConversationStore
@@ -96,16 +97,22 @@ def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     if wechat_api.config.enabled:  # an agent's reply to a WeChat user goes by the customer-service API
         service.deliverers["wechat"] = lambda conversation, text: wechat_api.send_text(conversation.user_id, text)
     app["console"] = console_views.Console(service, StaffStore(settings.db_url), CaseStore())
+    if settings.events_redis_url:
+        service.relay = Relay(settings.events_redis_url, service.deliver_local)
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     app["intents"] = [i for i in domain["intents"] if i != "choose_procedure"]
 
     async def start(app: web.Application) -> None:
         await rasa.start()
         await wechat_api.start()
+        if service.relay:
+            await service.relay.start()
         app["unattended"] = asyncio.ensure_future(console_views.return_unattended(app, settings.unattended_check_every))
 
     async def stop(app: web.Application) -> None:
         app["unattended"].cancel()
+        if service.relay:
+            await service.relay.close()
         await rasa.close()
         await wechat_api.close()
 

@@ -69,6 +69,7 @@ class ConversationService:
         self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # how an agent's reply reaches a user on each channel, besides open widget tabs
         self.deliverers: Dict[str, Callable[[Conversation, str], Awaitable[None]]] = {}
+        self.relay = None  # bot.gateway.relay.Relay when several gateways share the conversations
 
     def check(self, text) -> str:
         if not isinstance(text, str):
@@ -85,7 +86,13 @@ class ConversationService:
         return text
 
     async def publish(self, conversation_id: str, event: dict, skip: Optional[Callable] = None) -> None:
-        """To the conversation's own listeners and to every staff console."""
+        """To the conversation's own listeners and to every staff console, here and (with a
+        relay) on the other gateways."""
+        await self.deliver_local(conversation_id, event, skip)
+        if self.relay:
+            await self.relay.send(conversation_id, event)
+
+    async def deliver_local(self, conversation_id: str, event: dict, skip: Optional[Callable] = None) -> None:
         await self.hub.publish(conversation_id, event, skip=skip)
         await self.hub.publish(CONSOLE, {**event, "conversation": conversation_id})
 
@@ -161,9 +168,10 @@ class ConversationService:
             except Exception as e:  # recorded above; the agent sees the failure in the log
                 log.warning("agent reply to %s not delivered: %s", conversation.id, e)
 
-    async def hand_back(self, conversation: Conversation, note: str) -> None:
-        """Back to the bot, with a message to the user."""
-        self.store.set_status(conversation.id, "bot")
+    async def hand_back(self, conversation: Conversation, note: str) -> bool:
+        """Back to the bot, with a message to the user (once, even if several gateways try)."""
+        if not self.store.set_status(conversation.id, "bot", expect=("waiting", "human")):
+            return False
         try:
             await self.rasa.add_event(conversation.rasa_sender, "resume")
         except RasaUnavailable as e:
@@ -177,6 +185,7 @@ class ConversationService:
                 await deliver(conversation, note)
             except Exception as e:
                 log.warning("hand-back note to %s not delivered: %s", conversation.id, e)
+        return True
 
 
 CONSOLE = "*console*"  # the hub topic every staff console listens to

@@ -24,6 +24,8 @@ class GatewaySettings:
     rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN", ""))
     # a waiting or taken-over conversation nobody attends for this long goes back to the bot
     handoff_timeout: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_TIMEOUT", 600)))
+    # several gateways: live events between them through Redis (e.g. redis://127.0.0.1:6379/0)
+    events_redis_url: str = field(default_factory=lambda: os.environ.get("EVENTS_REDIS_URL", ""))
     unattended_check_every: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_CHECK_EVERY", 15)))
     max_message_chars: int = 1000
     max_body_bytes: int = 64 * 1024
