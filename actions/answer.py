@@ -13,7 +13,7 @@ from bot import knowledge, understand
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise
 
-SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures")
+SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question")
 
 
 @lru_cache(maxsize=None)
@@ -39,6 +39,7 @@ def state_from(tracker: Tracker) -> State:
         pending_question=tracker.get_slot("pending_question"),
         pending_candidates=list(tracker.get_slot("pending_candidates") or []),
         failures=int(tracker.get_slot("failures") or 0),
+        last_question=tracker.get_slot("last_question"),
     )
 
 

@@ -10,12 +10,13 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import dispatch, meta, responder, slot_events, state_from, turn_from
-from bot import knowledge, status
+from bot import knowledge, status, understand
 from bot.cases import CASE_NO_RE, CaseStore
 
 FORM = "status_form"
 QUESTION_INTENTS = {"ask_overview", "ask_materials", "ask_steps", "ask_collect", "ask_contact", "ask_policy",
                     "request_human", "bot_capabilities", "out_of_scope", "goodbye", "thanks"}
+STATUS_SURE = 0.85
 RESET = [SlotSet("case_no", None), SlotSet("identity", None), SlotSet("requested_slot", None)]
 
 
@@ -46,11 +47,13 @@ class ValidateStatusForm(FormValidationAction):
         return await super().run(dispatcher, tracker, domain)
 
     def _answer_other_question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List]:
-        """A question asked instead of the case details is answered, and the lookup stops."""
+        """A question asked instead of the case details is answered, and the lookup stops;
+        so is a question NLU took for a status request (审核结果在哪个网站看)."""
         turn = turn_from(tracker)
-        if tracker.active_loop_name != FORM or turn.intent not in QUESTION_INTENTS or turn.confidence < 0.6:
-            return None
         if status.find_case_no(turn.text) or status.find_identity(turn.text):
+            return None
+        asked_else = tracker.active_loop_name == FORM and turn.intent in QUESTION_INTENTS and turn.confidence >= 0.6
+        if not asked_else and not _domain_question(turn.text, turn.confidence, starting=tracker.active_loop_name != FORM):
             return None
         state = state_from(tracker)
         reply = responder().respond(turn, state)
@@ -75,6 +78,16 @@ class ValidateStatusForm(FormValidationAction):
 
     def validate_identity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         return {"identity": value} if isinstance(value, str) and value.strip() else {"identity": None}
+
+
+def _domain_question(text: str, confidence: float, starting: bool) -> bool:
+    """A question about the guide, not a status request: a policy or contact, or a procedure
+    with something asked about it; or, as the lookup starts, anything with no sign of a
+    status request that NLU was not sure about (我想咨询一下注册的事)."""
+    a = understand.default().read(text)
+    if a.status_request:
+        return False
+    return bool(a.topics or a.procedures or a.ambiguity or (starting and confidence < STATUS_SURE))
 
 
 class ActionStatusLookup(Action):

@@ -28,7 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from bench import faults, load, traffic, ws_load
+from bench import faults, traffic, ws_load
 from bench.fake_wechat import APPID, SECRET, FakeWeChat
 from bot import services, training
 from bot.cases import CaseStore
@@ -120,14 +120,13 @@ def record_check(var: Path, sent: int) -> dict:
 
 
 def gateway_overhead(settings: services.Settings, turns: int = 150) -> dict:
-    direct = load.rest_sender(f"{settings.rasa_url}/webhooks/rest/webhook")
-    via = load.rest_sender(f"{settings.gateway_url}/api/messages")
-    d_all, g_all = load.LoadResult(1), load.LoadResult(1)
-    for _ in range(5):  # alternate in rounds so both see the same machine load
-        for sender, into in ((direct, d_all), (via, g_all)):
-            r = load.run(sender, 1, max(10, turns // 5))
-            into.latencies += r.latencies
-    figures = {"rasa_direct_p50_ms": round(d_all.percentile(50) * 1000, 2), "gateway_p50_ms": round(g_all.percentile(50) * 1000, 2)}
+    """One user, the same messages, Rasa direct and through the gateway API in alternating rounds."""
+    direct, via = traffic.rasa_direct(settings.rasa_url), traffic.gateway_api(settings.gateway_url)
+    d_all, g_all = traffic.Result(1), traffic.Result(1)
+    for round_ in range(5):  # alternate so both see the same machine load
+        for send, into in ((direct, d_all), (via, g_all)):
+            into.latencies += asyncio.run(traffic.run(send, 1, max(10, turns // 5), seed=round_)).latencies
+    figures = {"rasa_direct_p50_ms": d_all.pct(50), "gateway_p50_ms": g_all.pct(50)}
     figures["overhead_p50_ms"] = round(figures["gateway_p50_ms"] - figures["rasa_direct_p50_ms"], 2)
     return figures
 

@@ -11,7 +11,9 @@ from typing import List
 
 import aiohttp
 
-from bench.load import MIXED_TURNS
+from bench.traffic import CONVERSATIONS
+
+MIXED_TURNS = [turn for script in CONVERSATIONS for turn in script if "{" not in turn]
 
 
 @dataclass

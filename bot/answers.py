@@ -32,7 +32,8 @@ def follow_up_buttons(p: Procedure, skip: str) -> List[dict]:
     """Next questions a user usually has about the same procedure."""
     options = [("steps", "办理流程", f"{p.name}的办理流程"), ("materials", "所需材料", f"{p.name}需要什么材料")]
     if p.collection:
-        options.append(("collect", "领取与贴条", f"{p.name}审核通过后怎么领取"))
+        title = "办理贴条" if "贴条" in (p.collection.purpose or "") else "领取证书"
+        options.append(("collect", title, f"{p.name}审核通过后怎么办"))
     return [{"title": title, "payload": ask} for key, title, ask in options if key != skip]
 
 
@@ -159,10 +160,9 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
         label = kb.material_kind(kind).label
         hit = _find_material(p, kind, stages)
         if hit is None:
-            if yes_no:
-                parts.append(f"不需要。{p.title}的办理材料中没有{label}。")
-            else:
-                parts.append(f"办事指南中{p.title}的办理材料里没有{label}。")
+            parts.append(f"不需要。办事指南中{p.title}的办理材料里没有{label}。")
+            if "领取" in stages and p.collection and p.collection.bring:
+                parts.append(f"领取时需携带：{'、'.join(material_line(m, with_copies=False) for m in p.collection.bring)}。")
             continue
         step, m = hit
         where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"

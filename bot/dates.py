@@ -21,6 +21,7 @@ _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", 
 _N = r"(\d+|[一二两三四五六七八九十半]+)"
 _IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
 _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
+_AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
 _THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2})\s*[日号])?")
 
@@ -99,6 +100,11 @@ def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
                 if parsed:
                     return ExpiryDate(parsed)
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
+    m = _AGO.search(text)  # 过期一个多月了: counted back from today
+    if m:
+        amount = _number(m.group(3))
+        if amount is not None:
+            return ExpiryDate(_add(now, -amount, m.group(5)), precision="approx")
     if _NEXT_MONTH.search(text):
         nxt = months_before(now, -1)
         return ExpiryDate(date(nxt.year, nxt.month, calendar.monthrange(nxt.year, nxt.month)[1]), precision="month")

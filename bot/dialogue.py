@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import List, Optional, Tuple
 
+import re
+
 from rapidfuzz import fuzz, process
 
 from bot import answers
@@ -27,6 +29,7 @@ INTENT_ASPECT = {
 }
 CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
 CONFIDENT = 0.6
+CHITCHAT_CONFIDENT = 0.7
 FAILURES_BEFORE_HANDOFF = 2
 FUZZY_CUTOFF = 72
 MAX_PROCEDURES = 4
@@ -48,6 +51,7 @@ class State:
     pending_question: Optional[str] = None  # a question waiting for the user to pick a procedure
     pending_candidates: List[str] = field(default_factory=list)
     failures: int = 0  # questions in a row the bot could not answer
+    last_question: Optional[str] = None  # the last question answered, for 那延续注册也要吗
 
 
 @dataclass
@@ -88,31 +92,38 @@ class Responder:
         return [{"response": "utter_handoff"}, {"text": hours + "如一时无人应答，您也可以拨打咨询电话：\n" + contacts}]
 
     def _respond(self, turn: Turn, state: State, today: date) -> Reply:
-        a = self.reader.read(turn.text, today)
+        a = self.reader.read(turn.text, today, context=state.procedure)
         chosen, how = self._chosen_procedure(turn, a, state)
         if chosen:
-            if how == "elliptical":  # 那注销呢: the last question again, for another procedure
+            if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
+                a = self.reader.read(state.last_question, today)
+            elif how == "elliptical":
                 a.aspects = [state.last_aspect]
             elif state.pending_question:  # answer the question that waited for this choice
                 a = self.reader.read(state.pending_question, today)
             a.procedures, a.ambiguity = [chosen], None
             state = replace(state, pending_question=None, pending_candidates=[])
+        elif not a.procedures and not a.ambiguity and a.materials:
+            a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
 
         if a.status_request and not a.procedures and not a.topics:
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
-        if turn.intent == "request_human" or any(c in turn.text for c in self.kb.language.human_cues):
+        asks_person = any(c in turn.text for c in self.kb.language.human_cues)
+        if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, complaints, exams
+            return self._second_chance(turn, a, state, out_of_scope=True)
+        if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
         if not a.has_domain_signal and not in_context:
-            if turn.intent in CHITCHAT:
+            if turn.intent in CHITCHAT and (turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6):
                 return Reply([{"response": CHITCHAT[turn.intent]}], state)
             if turn.intent == "bot_capabilities":
                 return Reply(answers.capabilities(self.kb), state)
-            if turn.intent == "out_of_scope" or a.out_of_scope or not a.on_topic:
+            if turn.intent in ("out_of_scope", *CHITCHAT) or a.out_of_scope or not a.on_topic:
                 return self._second_chance(turn, a, state, out_of_scope=True)
 
         aspect = self._aspect(turn, a)
-        if a.topics and aspect == a.topics[0]:
+        if aspect and aspect.startswith(("policy:", "contact:")):
             return self._topics(a, state)
         if not a.procedures and not a.ambiguity and aspect is None:
             return self._second_chance(turn, a, state)
@@ -134,7 +145,7 @@ class Responder:
         for pid in procedures[:MAX_PROCEDURES]:
             messages += self._answer(self.kb.procedure(pid), aspect or "overview", a)
         return Reply(messages, replace(state, procedure=procedures[-1], last_aspect=aspect or "overview",
-                                       pending_question=None, pending_candidates=[]))
+                                       pending_question=None, pending_candidates=[], last_question=a.text))
 
     # -- understanding the turn ---------------------------------------------------------
 
@@ -155,12 +166,22 @@ class Responder:
         return None, None
 
     def _aspect(self, turn: Turn, a: Analysis) -> Optional[str]:
-        """What is asked: a topic (policy:…, contact:…) or materials/steps/collect/…"""
-        if a.topics:
+        """What is asked: a topic (policy:…, contact:…) or materials/steps/collect/…
+
+        Strong topics (a policy, a phone number) come first; the window and the announcements
+        only when no procedure is named (补办的证书去哪个窗口拿 is about collecting). Then the
+        question's own words, best first; the intent decides only when the words do not."""
+        if a.strong_topics:
+            return a.strong_topics[0]
+        if a.topics and not (a.procedures or a.ambiguity or a.materials):
             return a.topics[0]
+        cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
+        if a.asks_next or len(a.stages) >= 3 or ("steps" in cues and len(a.stages) >= 2):
+            return "steps"  # 报完了下一步干嘛 / 从申报到领证一步步说
+        if a.stages and (not cues or (a.yes_no and not a.materials and "collect" not in cues)):
+            return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
         intent_aspect = INTENT_ASPECT.get(turn.intent)
-        cues = a.aspects
-        if intent_aspect and turn.confidence >= CONFIDENT and (not cues or intent_aspect in cues):
+        if intent_aspect and turn.confidence >= CONFIDENT and (not cues or intent_aspect == cues[0]):
             return intent_aspect
         if cues:
             if "materials" in cues and "collect" not in cues and "steps" in cues[:2]:
@@ -168,11 +189,15 @@ class Responder:
             if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
                 return "where"
             return cues[0]
-        if a.stages:  # 申请表是什么时候打印: a question about a step
-            return "steps"
         if a.materials:
             return "materials"
         return intent_aspect
+
+    def _owner_of(self, kinds: List[str]) -> List[str]:
+        """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
+        owners = [p.id for p in self.kb.procedures
+                  if all(any(m.kind == k for s in p.steps for m in s.materials + s.bring) for k in kinds)]
+        return owners if len(owners) == 1 else []
 
     def _procedures(self, a: Analysis, aspect: Optional[str], state: State) -> Optional[List[str]]:
         """The procedures to answer for; None when an ambiguity is left to ask about."""
@@ -211,6 +236,8 @@ class Responder:
             return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking)
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(kb, p, a.form)
+        if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and _clauses(a.text) > 1:
+            return answers.materials(kb, p) + answers.collection(kb, p)  # 交啥材料，批了以后领证又要带啥
         if aspect == "materials":
             return answers.materials(kb, p)
         if aspect == "collect":
@@ -222,14 +249,22 @@ class Responder:
         if aspect == "contact":
             return answers.all_contacts(kb)
         if aspect == "steps":
-            return _yes(a) + answers.steps(kb, p, a.stages if len(a.stages) == 1 else ())
+            return _yes(a) + answers.steps(kb, p, self._asked_stages(a))
         return answers.steps(kb, p)
+
+    def _asked_stages(self, a: Analysis) -> List[str]:
+        """The one step asked about; the step after it for 报完了下一步; all for several."""
+        if a.asks_next:
+            return [STAGE_AFTER.get(a.stages[-1], a.stages[-1])]
+        return a.stages if len(a.stages) == 1 else []
 
     def _focus_materials(self, a: Analysis, aspect: str) -> List[str]:
         """Materials the question is about (要不要带照片), not the subject of the sentence
         (证书丢了): 注册证书 counts only when it is the one material named."""
         if aspect not in ("materials", "overview", "notes", "where", "collect", "steps"):
             return []
+        if aspect == "collect" and not any(w in a.text for w in ("带", "交", "携带", "提供")):
+            return []  # 更名后证书要换吗 asks what happens, not what to bring
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
         if a.yes_no or a.form:
             return kinds
@@ -246,20 +281,24 @@ class Responder:
         """A question with no procedure whose answer is the same for every procedure."""
         if aspect == "contact":
             return answers.all_contacts(self.kb)
-        if any(w in a.text for w in ("几份", "多少份", "一式几份")) and not a.materials:
+        if a.asks_copies:
             return answers.common_copies(self.kb)
         if aspect == "collect":
             return answers.common_collection(self.kb, proxy=self._proxy_question(a))
         if aspect == "where" or (aspect == "steps" and a.stages):
-            stages = a.stages[-1:] or ["受理"]  # 已经上报了，还要跑窗口吗: the later step is asked
+            stages = self._asked_stages(a)[-1:] or a.stages[-1:] or ["受理"]  # 已经上报了，还要跑窗口吗: the later step
             return _yes(a) + answers.common_steps(self.kb, stages, where=aspect == "where" or a.yes_no)
         return None
 
     def _topics(self, a: Analysis, state: State) -> Reply:
-        """Policies and contacts asked about (several when several are named)."""
+        """Policies and contacts asked about: the first one named, or each of several joined by
+        和 / 分别 (监理锁坏了是找监理协会吧 is about the 监理锁, not the 协会)."""
         messages: List[dict] = []
         procedure = a.procedures[0] if a.procedures else state.procedure
-        for topic in a.topics[:MAX_PROCEDURES]:
+        topics = a.strong_topics or a.topics
+        if not any(w in a.text for w in ("和", "分别", "以及", "还有", "跟", "、")):
+            topics = topics[:1]
+        for topic in topics[:MAX_PROCEDURES]:
             kind, ident = topic.split(":", 1)
             if kind == "policy" and ident == "renewal_window":
                 messages += answers.renewal(self.kb, a.expiry, a.months_early, a.yes_no)
@@ -285,6 +324,9 @@ class Responder:
         if out_of_scope:  # said politely; counted as unanswered unless NLU or a cue knew it was off topic
             deliberate = turn.intent == "out_of_scope" or a.out_of_scope
             return Reply([{"response": "utter_out_of_scope"}], state, understood=deliberate)
+        if a.on_topic and not state.procedure:  # 我想问一下注册的事: ask which procedure, buttons
+            return Reply(answers.ask_procedure(self.kb), replace(state, pending_question=None,
+                         pending_candidates=[p.id for p in self.kb.procedures]), understood=False)
         return Reply([{"response": "utter_not_understood"}], state, understood=False)
 
     def _question_index(self) -> List[str]:
@@ -302,6 +344,13 @@ def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
     """需要。 in front of a yes/no question whose answer is a step every procedure has
     (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
     return [{"text": "需要。"}] if a.yes_no and (a.stages or not need_stage) else []
+
+
+STAGE_AFTER = {"申报": "受理", "受理": "领取"}
+
+
+def _clauses(text: str) -> int:
+    return len([c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()])
 
 
 def _elliptical(text: str) -> bool:

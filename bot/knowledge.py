@@ -167,6 +167,7 @@ class Language:
     proxy_cues: Tuple[str, ...] = ()
     status_cues: Tuple[str, ...] = ()
     human_cues: Tuple[str, ...] = ()
+    next_cues: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -459,7 +460,7 @@ def _language(data: dict) -> Language:
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
-        human_cues=top.texts("human_cues", required=True),
+        human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
     )
 
 
@@ -571,7 +572,8 @@ def vocabulary(kb: Knowledge) -> List[str]:
 
 
 QUESTION_WORDS = ("什么", "哪", "怎", "吗", "多久", "几", "谁", "能", "可以", "要", "需", "带", "交", "在")
-NOT_NAMES = ("了", "错", "不", "没", "过", "撤", "取消")  # phrases such as 上报错了 are not names to correct towards
+# phrases such as 上报错了 or 省里发 are not names to correct towards
+NOT_NAMES = ("了", "错", "不", "没", "过", "撤", "取消", "发", "批", "看", "找", "问", "是", "里")
 
 
 def names(kb: Knowledge) -> List[str]:

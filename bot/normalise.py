@@ -15,6 +15,7 @@ import opencc
 from rapidfuzz.distance import Levenshtein
 
 from bot import knowledge
+from bot.terms import find_terms
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+|\s+(?=[{CJK}])")
@@ -119,14 +120,7 @@ class Normaliser:
 
     def _exact_spans(self, text: str) -> List[Tuple[int, int, str]]:
         """Where known words occur, longest first, not overlapping."""
-        spans: List[Tuple[int, int, str]] = []
-        for word in self.known_words:
-            if word not in text:
-                continue
-            for m in re.finditer(re.escape(word), text):
-                if not any(m.start() < b and a < m.end() for a, b, _ in spans):
-                    spans.append((m.start(), m.end(), word))
-        return spans
+        return find_terms(text, ((w, w) for w in self.known_words))
 
 
 FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问")

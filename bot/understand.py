@@ -15,8 +15,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot import knowledge
 from bot.dates import ExpiryDate, find_expiry, find_months_early
+from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
+COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
 TOPIC_PRIORITY = 10
 
@@ -36,6 +38,9 @@ class Analysis:
     expiry: Optional[ExpiryDate] = None
     months_early: Optional[float] = None
     on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
+    asks_next: bool = False  # 网上报完了下一步干嘛: the step after the one named
+    asks_copies: bool = False  # 几份 / 两份 / 份数
+    strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer
     status_request: bool = False  # asks where an application stands, or gives a case number
 
     @property
@@ -61,9 +66,17 @@ class Reader:
         self._topic_cues: List[Tuple[str, int, Sequence[str], Sequence[str]]] = [
             (f"policy:{p.id}", TOPIC_PRIORITY, p.cues, p.context) for p in kb.policies
         ] + [(f"contact:{c.id}", c.priority, c.cues, c.context) for c in kb.contacts]
+        self._priority = {name: priority for name, priority, _, _ in self._topic_cues}
+        # a policy's own procedures count as its context (renewal_window → renewal)
+        self._topic_procedures = {f"policy:{p.id}": {x for x in (p.procedure, *p.procedures) if x} for p in kb.policies}
+        # a phone number asked about (88381873是干嘛的) names its contact
+        self._phones = [(kb.phones_of(c)[i].split("-")[-1], f"contact:{c.via or c.id}")
+                        for c in kb.contacts if not c.via for i in range(len(kb.phones_of(c)))]
         self._yes_no = [re.compile(p) for p in kb.language.yes_no_patterns]
 
-    def read(self, text: str, today: Optional[date] = None) -> Analysis:
+    def read(self, text: str, today: Optional[date] = None, context: Optional[str] = None) -> Analysis:
+        """`context` is the procedure being discussed: it satisfies a policy's context words
+        (最早提前多久, asked while discussing 延续注册)."""
         a = Analysis(text=text)
         mentions = self.procedure_mentions(text)
         a.procedures = [pid for pid, _, _ in mentions]
@@ -76,8 +89,11 @@ class Reader:
         a.out_of_scope = any(c in text for c in self.kb.language.out_of_scope_cues)
         a.expiry = find_expiry(text, today)
         a.months_early = find_months_early(text)
-        a.aspects = self._aspects(text, a)
+        a.aspects = self._aspects(text, a, context)
+        a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
+        a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
+        a.asks_copies = bool(COPIES.search(text))
         a.status_request = bool(CASE_NO.search(text)) or any(c in text for c in self.kb.language.status_cues)
         return a
 
@@ -152,23 +168,32 @@ class Reader:
                 lacking.append(kind)
         return kinds, lacking
 
-    def _aspects(self, text: str, a: Analysis) -> List[str]:
+    def _aspects(self, text: str, a: Analysis, context: Optional[str] = None) -> List[str]:
         scored: Dict[str, int] = {}
-        for name, priority, cues, context in self._topic_cues:
-            if context and not any(w in text for w in context):
+        for digits, topic in self._phones:
+            if digits in text:
+                scored[topic] = TOPIC_PRIORITY
+        for name, priority, cues, words in self._topic_cues:
+            in_context = any(w in text for w in words) or context in self._topic_procedures.get(name, ())
+            if words and not in_context:
                 continue
             if any(_mentioned(text, c) for c in cues):
                 scored[name] = priority
         if a.expiry or a.months_early is not None:
             scored["policy:renewal_window"] = TOPIC_PRIORITY
-        # words inside a procedure or material name (号码 in 身份证号码变更) are not cues
+        # words inside a procedure's name (号码 in 身份证号码变更) are not cues
         masked = text
-        for start, end, _ in _find_terms(text, self._procedure_aliases + self._material_aliases):
+        for start, end, _ in _find_terms(text, self._procedure_aliases):
             masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
+        first: Dict[str, int] = {}
+        for name, _, cues, _ in self._topic_cues:
+            if name in scored:
+                first[name] = min((text.find(c) for c in cues if c in text), default=len(text))
         for aspect in self.kb.language.aspects:
             if any(c in masked for c in aspect.cues):
                 scored[aspect.name] = aspect.priority
-        return sorted(scored, key=lambda k: -scored[k])
+        # best first; among equals, the one mentioned first (监理锁坏了是找监理协会吧 → 监理锁)
+        return sorted(scored, key=lambda k: (-scored[k], first.get(k, 0)))
 
 
 def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
@@ -179,18 +204,6 @@ def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
             seen.add(term)
             out.append((term, value))
     return out
-
-
-def _find_terms(text: str, terms: List[Tuple[str, str]]) -> List[Tuple[int, int, str]]:
-    """Non-overlapping occurrences of terms, longest terms first."""
-    spans: List[Tuple[int, int, str]] = []
-    for term, value in terms:
-        if term not in text:
-            continue
-        for m in re.finditer(re.escape(term), text):
-            if not any(m.start() < b and a < m.end() for a, b, _ in spans):
-                spans.append((m.start(), m.end(), value))
-    return spans
 
 
 def _negated(text: str, start: int) -> bool:

@@ -41,7 +41,7 @@ def test_follow_up_uses_the_slot_and_sets_nothing_new():
                                    slots={"procedure": "renewal", "last_aspect": "materials"}))
     assert "延续注册申请表原件" in messages[0]["text"]
     assert "一寸照" not in messages[0]["text"]
-    assert events == []
+    assert [e["name"] for e in events] == ["last_question"]  # the procedure slot is kept as it was
 
 
 def test_raw_text_is_normalised_in_the_action_too():

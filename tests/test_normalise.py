@@ -12,7 +12,7 @@ from bot.normalise import MAX_LENGTH, normalise
     ("延续注册怎么办？？？！！", "延续注册怎么办?!"),        # repeated punctuation
     ("初使注册要带啥", "初始注册要带什么"),                 # near-miss procedure name, colloquial 啥
     ("延续住册", "延续注册"),
-    ("注消注册的材料", "注销注册的材料"),
+    ("注销住册的材料", "注销注册的材料"),
     ("专业变跟", "专业变更"),
     ("监理琐找谁", "监理锁找谁"),
     ("社宝证明", "社保证明"),

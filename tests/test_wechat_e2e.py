@@ -216,3 +216,25 @@ def test_generated_bodies_never_break_the_endpoint(wechat, body):
 def test_huge_body_is_refused(wechat):
     status, _, _ = post(wechat[0], "<xml>" + "x" * (1024 * 1024) + "</xml>")
     assert status == 413
+
+
+def test_agent_reply_reaches_a_wechat_user_by_customer_service_api(wechat):
+    url, fake, _, store = wechat
+    from bot.console.auth import StaffStore
+    from console_helpers import ConsoleClient
+
+    gateway = url.rsplit("/wechat", 1)[0]
+    StaffStore(str(store.engine.url)).add("wx-agent", "agent", "wx-agent-pass")
+    agent = ConsoleClient(gateway)
+    assert agent.login("wx-agent", "wx-agent-pass").status_code == 302
+    openid = new_openid()
+    body = post(url, text_xml(openid, "转人工", msg_id()))[1]
+    assert "人工客服" in reply_content(body)
+    conv = store.conversation("wechat", openid, create=False)
+    assert agent.post(f"/console/c/{conv.id}/take").status_code == 302
+    assert post(url, text_xml(openid, "我的证书丢了", msg_id()))[1] == "success"  # the bot keeps quiet
+    agent.post(f"/console/c/{conv.id}/reply", {"text": "您好，证书遗失需要办理遗失补办。"})
+    deadline = time.monotonic() + 10
+    while "您好，证书遗失需要办理遗失补办。" not in fake.to(openid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "您好，证书遗失需要办理遗失补办。" in fake.to(openid)
