@@ -87,7 +87,7 @@ def _domain_question(text: str, confidence: float, starting: bool) -> bool:
     a = understand.default().read(text)
     if a.status_request:
         return False
-    return bool(a.topics or a.procedures or a.ambiguity or (starting and confidence < STATUS_SURE))
+    return bool(a.topics or a.procedures or a.ambiguity or a.stages or (starting and confidence < STATUS_SURE))
 
 
 class ActionStatusLookup(Action):

@@ -203,8 +203,9 @@ def main() -> int:
             if (SHARED_EVAL / "public_cases.yml").exists():
                 results["public_cases"] = eval_cases(url, SHARED_EVAL / "public_cases.yml")
                 print(f"public cases: {results['public_cases']['passed']}/{results['public_cases']['total']}", flush=True)
-            results["heldout_cases"] = eval_cases(url, ROOT / "bench" / "heldout_cases.yml")
-            print(f"held-out cases: {results['heldout_cases']['passed']}/{results['heldout_cases']['total']}", flush=True)
+            for name in sorted(p.stem for p in (ROOT / "bench").glob("heldout_cases*.yml")):
+                results[name] = eval_cases(url, ROOT / "bench" / f"{name}.yml")
+                print(f"{name}: {results[name]['passed']}/{results[name]['total']}", flush=True)
 
             direct = traffic.rasa_direct(settings.rasa_url)
             full = traffic.mixed((traffic.gateway_api(settings.gateway_url), 0.7),

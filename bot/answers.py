@@ -32,7 +32,8 @@ def follow_up_buttons(p: Procedure, skip: str) -> List[dict]:
     """Next questions a user usually has about the same procedure."""
     options = [("steps", "办理流程", f"{p.name}的办理流程"), ("materials", "所需材料", f"{p.name}需要什么材料")]
     if p.collection:
-        title = "办理贴条" if "贴条" in (p.collection.purpose or "") else "领取证书"
+        purpose = p.collection.purpose or ""
+        title = "办理贴条" if "贴条" in purpose else "领取证书" if "领取" in purpose else "审核通过后"
         options.append(("collect", title, f"{p.name}审核通过后怎么办"))
     return [{"title": title, "payload": ask} for key, title, ask in options if key != skip]
 
@@ -153,20 +154,30 @@ def notes(kb: Knowledge, p: Procedure) -> List[Message]:
 
 
 def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Optional[str], yes_no: bool,
-                   stages: Sequence[str] = (), lacking: Sequence[str] = ()) -> List[Message]:
-    """Answer about one material: needed or not, original or copy, how many, where."""
+                   stages: Sequence[str] = (), lacking: Sequence[str] = (), only: bool = False) -> List[Message]:
+    """Answer about one material: needed or not, original or copy, how many, where; then the
+    whole list for that step (what to hand in, or what to bring to collect)."""
     parts = []
+    listed = p.collection if "领取" in stages and p.collection else p.intake
     for kind in kinds:
         label = kb.material_kind(kind).label
         hit = _find_material(p, kind, stages)
         if hit is None:
             parts.append(f"不需要。办事指南中{p.title}的办理材料里没有{label}。")
-            if "领取" in stages and p.collection and p.collection.bring:
-                parts.append(f"领取时需携带：{'、'.join(material_line(m, with_copies=False) for m in p.collection.bring)}。")
             continue
         step, m = hit
+        listed = step
+        if stages and step.stage not in stages:  # 延续注册受理时要交证书原件吗: not then, later
+            asked = "、".join(stages)
+            parts.append(f"{asked}时不需要。{p.title}{step.stage}时才需携带{material_line(m, with_copies=False)}。")
+            listed = p.step(stages[0]) or p.intake
+            continue
         where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"
         verdict = ""
+        others = [x for x in step.materials + step.bring if x.kind not in kinds]
+        if only and others:  # 只带证书去行不行: not enough, name the rest
+            parts.append(f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。")
+            continue
         if kind in lacking and m.alternative:
             verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
         elif form:
@@ -177,7 +188,10 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
         if step.stage == "受理":
             need += f"，提交至{step.place}"
         parts.append(verdict + need + "。")
-    parts.append("受理材料清单：" + material_list(p.intake.materials))
+    if listed.stage == "领取":
+        parts.append(f"领取时需携带：{'、'.join(material_line(x, with_copies=False) for x in listed.bring)}。")
+    else:
+        parts.append("受理材料清单：" + material_list(p.intake.materials))
     return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]
 
 
@@ -196,7 +210,7 @@ def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:
 
 def _form_verdict(m: Material, asked: str) -> str:
     if not m.form:
-        return f"办事指南对{m.name}未注明原件或复印件。"
+        return f"需要携带{m.name}（办事指南未注明须为原件或复印件）。"
     if asked == "复印件":
         return "可以。" if "复印件" in m.form else f"不可以，{m.name}须为原件。"
     return ("需要原件。" if m.form == "原件" else "不一定要原件，" + ("原件或复印件均可。" if "或" in m.form else "复印件即可。"))
@@ -213,7 +227,7 @@ def _find_material(p: Procedure, kind: str, stages: Sequence[str]):
 
 def _place_sentence(s: Step) -> str:
     if s.stage == "申报":
-        return f"企业登录{s.place}在网上申报"
+        return s.text
     if s.stage == "受理":
         return f"携带材料到{s.place}提交"
     return f"审核通过、名单公布后到{s.place}{s.purpose or '领取'}"
@@ -293,10 +307,10 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
             text = (f"不能办理延续注册。您的注册证书已于{when}到期，今天是{chinese_date(w.today)}。"
                     f"延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。")
         elif w.open_now:
-            text = (f"可以，现在就可以申报。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
+            text = (f"可以，现在就可以申报延续注册。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
         else:
-            text = (f"现在还不能申报。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
+            text = (f"现在还不能申报延续注册。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
         if expiry.precision == "month":
             text += "（您只给了月份，以上按该月最后一天计算，请以证书上的具体到期日为准。）"

@@ -20,6 +20,8 @@ _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九
 _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止")
 _N = r"(\d+|[一二两三四五六七八九十半]+)"
 _IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
+_LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(个半|个)?\s*(月|天|年|周|星期)")
+_THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s*[号日]")
 _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
 _AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
@@ -100,6 +102,18 @@ def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
                 if parsed:
                     return ExpiryDate(parsed)
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
+    m = _THIS_MONTH_DAY.search(text)  # 这个月30号到期
+    if m:
+        base = now if m.group(1) in ("这个月", "本月") else months_before(date(now.year, now.month, 1), -1)
+        parsed = _safe_date(base.year, base.month, int(m.group(2)))
+        if parsed:
+            return ExpiryDate(parsed)
+    m = _LEFT.search(text)  # 离到期还剩一个半月
+    if m:
+        amount = _number(m.group(3))
+        if amount is not None:
+            amount += 0.5 if m.group(4) == "个半" else 0
+            return ExpiryDate(_add(now, amount, m.group(5)), precision="approx")
     m = _AGO.search(text)  # 过期一个多月了: counted back from today
     if m:
         amount = _number(m.group(3))

@@ -30,6 +30,7 @@ INTENT_ASPECT = {
 CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
 CONFIDENT = 0.6
 CHITCHAT_CONFIDENT = 0.7
+INTENT_ALONE = 0.85
 FAILURES_BEFORE_HANDOFF = 2
 FUZZY_CUTOFF = 72
 MAX_PROCEDURES = 4
@@ -176,12 +177,15 @@ class Responder:
         if a.topics and not (a.procedures or a.ambiguity or a.materials):
             return a.topics[0]
         cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
-        if a.asks_next or len(a.stages) >= 3 or ("steps" in cues and len(a.stages) >= 2):
-            return "steps"  # 报完了下一步干嘛 / 从申报到领证一步步说
+        if a.asks_next or a.whole_process or len(a.stages) >= 3 or ("steps" in cues and len(a.stages) >= 2):
+            return "steps"  # 报完了下一步干嘛 / 从申报到领证一步步说 / 整个流程
+        if a.shortcut and (a.procedures or a.stages):
+            return "steps"  # 是不是直接拿材料去窗口交就行了: the whole way, not a shortcut
         if a.stages and (not cues or (a.yes_no and not a.materials and "collect" not in cues)):
             return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
         intent_aspect = INTENT_ASPECT.get(turn.intent)
-        if intent_aspect and turn.confidence >= CONFIDENT and (not cues or intent_aspect == cues[0]):
+        sure = turn.confidence >= (CONFIDENT if cues else INTENT_ALONE)  # the intent alone must be sure
+        if intent_aspect and sure and (not cues or intent_aspect == cues[0]):
             return intent_aspect
         if cues:
             if "materials" in cues and "collect" not in cues and "steps" in cues[:2]:
@@ -191,7 +195,7 @@ class Responder:
             return cues[0]
         if a.materials:
             return "materials"
-        return intent_aspect
+        return intent_aspect if sure else None
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
@@ -227,13 +231,13 @@ class Responder:
     def _answer(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
         kb = self.kb
         if aspect == "collect" and not p.collection:
-            before = next((q for q in kb.procedures if q.collection and q.collection.next_procedure == p.id), None)
+            before = self._before(p)
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
         focus = self._focus_materials(a, aspect)
         if focus:
             stages = ["领取"] if aspect == "collect" else a.stages
-            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking)
+            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only)
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(kb, p, a.form)
         if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and _clauses(a.text) > 1:
@@ -249,13 +253,22 @@ class Responder:
         if aspect == "contact":
             return answers.all_contacts(kb)
         if aspect == "steps":
+            before = self._before(p)
+            if a.shortcut and before:  # 改了名能不能直接申请遗失补办: first the change itself
+                return answers.steps(kb, before)
             return _yes(a) + answers.steps(kb, p, self._asked_stages(a))
         return answers.steps(kb, p)
+
+    def _before(self, p: Procedure) -> Optional[Procedure]:
+        """The procedure whose approval leads to `p` (身份证姓名等其他变更 → 变更后补办)."""
+        return next((q for q in self.kb.procedures if q.collection and q.collection.next_procedure == p.id), None)
 
     def _asked_stages(self, a: Analysis) -> List[str]:
         """The one step asked about; the step after it for 报完了下一步; all for several."""
         if a.asks_next:
             return [STAGE_AFTER.get(a.stages[-1], a.stages[-1])]
+        if a.whole_process or a.shortcut:
+            return []
         return a.stages if len(a.stages) == 1 else []
 
     def _focus_materials(self, a: Analysis, aspect: str) -> List[str]:
@@ -263,8 +276,8 @@ class Responder:
         (证书丢了): 注册证书 counts only when it is the one material named."""
         if aspect not in ("materials", "overview", "notes", "where", "collect", "steps"):
             return []
-        if aspect == "collect" and not any(w in a.text for w in ("带", "交", "携带", "提供")):
-            return []  # 更名后证书要换吗 asks what happens, not what to bring
+        if aspect in ("collect", "steps") and not any(w in a.text for w in ("带", "交", "携带", "提供", "原件", "复印件")):
+            return []  # 更名后证书要换吗 / 证书批了会寄到单位吗 ask what happens, not what to bring
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
         if a.yes_no or a.form:
             return kinds
@@ -296,7 +309,7 @@ class Responder:
         messages: List[dict] = []
         procedure = a.procedures[0] if a.procedures else state.procedure
         topics = a.strong_topics or a.topics
-        if not any(w in a.text for w in ("和", "分别", "以及", "还有", "跟", "、")):
+        if not any(w in a.text for w in ("和", "分别", "以及", "还有", "跟", "、")) and _clauses(a.text) < 2:
             topics = topics[:1]
         for topic in topics[:MAX_PROCEDURES]:
             kind, ident = topic.split(":", 1)
@@ -341,9 +354,10 @@ class Responder:
 
 
 def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
-    """需要。 in front of a yes/no question whose answer is a step every procedure has
+    """需要。 in front of a "do I need to" question whose answer is a step every procedure has
     (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
-    return [{"text": "需要。"}] if a.yes_no and (a.stages or not need_stage) else []
+    need = any(w in a.text for w in ("需要", "要不要", "还要", "必须", "得去", "用不用"))
+    return [{"text": "需要。"}] if a.yes_no and need and (a.stages or not need_stage) else []
 
 
 STAGE_AFTER = {"申报": "受理", "受理": "领取"}

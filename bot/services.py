@@ -59,7 +59,7 @@ class Settings:
         path = self.var_dir / "rasa_api_token"
         if not path.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
+            path.write_text(secrets.token_hex(24))
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -130,7 +130,7 @@ def rasa_server(s: Settings, model: Path) -> Process:
     # the HTTP API (for pausing a conversation a person has taken over) needs the token
     cmd = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(s.rasa_port), "--interface", s.host,
            "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml"),
-           "--enable-api", "--auth-token", s.api_token()]
+           "--enable-api", f"--auth-token={s.api_token()}"]  # "=": a token may start with "-"
     return Process("rasa", cmd, s.environment(), s.var_dir / "logs" / "rasa.log", f"{s.rasa_url}/")
 
 

@@ -19,6 +19,8 @@ from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
+ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧")
+WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
 TOPIC_PRIORITY = 10
 
@@ -40,6 +42,9 @@ class Analysis:
     on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
     asks_next: bool = False  # 网上报完了下一步干嘛: the step after the one named
     asks_copies: bool = False  # 几份 / 两份 / 份数
+    only: bool = False  # 只带证书行不行 / 带张介绍信就够了吧
+    shortcut: bool = False  # 是不是直接…就行: a wrong assumption about skipping steps
+    whole_process: bool = False  # 整个流程 / 一步步 / 从申报到领证
     strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer
     status_request: bool = False  # asks where an application stands, or gives a case number
 
@@ -94,6 +99,9 @@ class Reader:
         a.on_topic = a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
         a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
         a.asks_copies = bool(COPIES.search(text))
+        a.only = bool(ONLY.search(text))
+        a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接"))
+        a.whole_process = any(w in text for w in WHOLE_PROCESS)
         a.status_request = bool(CASE_NO.search(text)) or any(c in text for c in self.kb.language.status_cues)
         return a
 
@@ -106,9 +114,14 @@ class Reader:
         pattern; negated mentions (不是丢了) and procedures suppressed by a more specific
         one (变更后补办 suppresses 身份证姓名等其他变更) are left out."""
         found = [(start, end, pid) for start, end, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)]
+        named = {pid for _, _, pid in found}
         for pattern, pid in self._procedure_patterns:
             m = pattern.search(text)
-            if m and not _negated(text, m.start()):
+            if not m or _negated(text, m.start()):
+                continue
+            # patterns are for when no name is given, except a variant that overrides a name
+            # (改名后补发证书 names 身份证姓名等其他变更 but means 变更后补办)
+            if not named or named & set(self.kb.procedure(pid).suppresses):
                 found.append((m.start(), m.end(), pid))
         first = {}
         for start, end, pid in sorted(found):
@@ -124,6 +137,11 @@ class Reader:
         ordinal = _ordinal(text)
         if ordinal is not None and 0 <= ordinal < len(candidates):
             return candidates[ordinal]
+        short = re.sub(r"[的吧呢啊呀是那就,，。.!！?？\s]", "", text)
+        if 1 <= len(short) <= 6:  # 初始 / 转的: a piece of one candidate's name
+            matching = [pid for pid in candidates if short in self.kb.procedure(pid).title]
+            if len(matching) == 1:
+                return matching[0]
         if ambiguity is None:
             return None
         scores = {}
