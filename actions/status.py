@@ -50,7 +50,8 @@ class ValidateStatusForm(FormValidationAction):
         """A question asked instead of the case details is answered, and the lookup stops;
         so is a question NLU took for a status request (审核结果在哪个网站看)."""
         turn = turn_from(tracker)
-        if status.find_case_no(turn.text) or status.find_identity(turn.text):
+        reading = understand.default().read(turn.text)
+        if not reading.out_of_scope and (status.find_case_no(turn.text) or status.find_identity(turn.text)):
             return None
         asked_else = tracker.active_loop_name == FORM and turn.intent in QUESTION_INTENTS and turn.confidence >= 0.6
         if not asked_else and not _domain_question(turn.text, turn.confidence, starting=tracker.active_loop_name != FORM):
@@ -85,9 +86,12 @@ def _domain_question(text: str, confidence: float, starting: bool) -> bool:
     with something asked about it; or, as the lookup starts, anything with no sign of a
     status request that NLU was not sure about (我想咨询一下注册的事)."""
     a = understand.default().read(text)
+    if a.out_of_scope:  # 帮我查下顺丰单号SF1234567890到哪了
+        return True
     if a.status_request:
         return False
-    return bool(a.topics or a.procedures or a.ambiguity or a.stages or (starting and confidence < STATUS_SURE))
+    return bool(a.topics or a.procedures or a.ambiguity or a.stages or a.aspects
+                or (starting and confidence < STATUS_SURE))
 
 
 class ActionStatusLookup(Action):

@@ -314,6 +314,8 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
         if expiry.precision == "month":
             text += "（您只给了月份，以上按该月最后一天计算，请以证书上的具体到期日为准。）"
+        elif expiry.precision == "year":
+            text += "（您只给了年份，以上按该年年底计算，请以证书上的具体到期日为准。）"
         elif expiry.precision == "approx":
             text += "（以上按您说的剩余时间从今天推算，请以证书上的具体到期日为准。）"
         return [{"text": text}]

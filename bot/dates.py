@@ -58,7 +58,29 @@ class ExpiryDate:
             return f"{self.value.year}年{self.value.month}月"
         if self.precision == "approx":
             return f"约{chinese_date(self.value)}"
+        if self.precision == "year":
+            return f"{self.value.year}年"
         return chinese_date(self.value)
+
+
+_CN_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+              "七": "7", "八": "8", "九": "9"}
+_CN_DATE = re.compile(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月(?:([一二三四五六七八九十]{1,3})[日号])?")
+_DAY_WORDS = {"前天": -2, "昨天": -1, "今天": 0, "明天": 1, "后天": 2}
+_YEAR_ONLY = re.compile(r"(?<!\d)(20\d{2})\s*年(?!\s*[\d一二三四五六七八九十]+\s*月)")
+
+
+def _arabic(text: str) -> str:
+    """二〇二七年一月二十日 → 2027年1月20日."""
+    def number(word: str) -> str:
+        value = _number(word)
+        return str(int(value)) if value else word
+
+    def repl(m) -> str:
+        year = "".join(_CN_DIGITS[c] for c in m.group(1))
+        day = f"{number(m.group(3))}日" if m.group(3) else ""
+        return f"{year}年{number(m.group(2))}月{day}"
+    return _CN_DATE.sub(repl, text)
 
 
 def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
@@ -66,6 +88,11 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if not any(w in text for w in _EXPIRY_WORDS):
         return None
     now = now or today()
+    text = _arabic(text)
+    for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
+        if re.search(word + r".{0,3}(到期|过期|届满)", text):
+            from datetime import timedelta
+            return ExpiryDate(now + timedelta(days=offset))
     for pattern in (_FULL_DATE, _COMPACT_DATE):
         for m in pattern.finditer(text):
             year, month, day = (int(g) for g in m.groups())
@@ -86,7 +113,13 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
         year, month = int(m.group(1)), int(m.group(2))
         if 1 <= month <= 12:
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
-    return _relative_expiry(text, now)
+    found = _relative_expiry(text, now)
+    if found:
+        return found
+    m = _YEAR_ONLY.search(text)  # 有效期到2029年: the year's last day, said so
+    if m:
+        return ExpiryDate(date(int(m.group(1)), 12, 31), precision="year")
+    return None
 
 
 def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:

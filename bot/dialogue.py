@@ -75,7 +75,11 @@ class Responder:
 
     def respond(self, turn: Turn, state: State, today: Optional[date] = None) -> Reply:
         """The answer, plus the handoff decision: a user who asks for a person, or whom the
-        bot fails twice in a row, goes to the staff console's waiting queue."""
+        bot fails twice in a row, goes to the staff console's waiting queue. A numbered list
+        of questions (① … ② …, 1. … 2. …) gets an answer for each."""
+        items = _list_items(turn.text)
+        if len(items) > 1:
+            return self._respond_each(turn, items, state, today)
         reply = self._respond(turn, state, today or clock_today())
         if reply.handoff:
             return reply
@@ -86,6 +90,15 @@ class Responder:
             reply.messages = reply.messages + self._handoff_messages()
             reply.handoff = "failed"
         return reply
+
+    def _respond_each(self, turn: Turn, items: List[str], state: State, today: Optional[date]) -> Reply:
+        messages: List[dict] = []
+        understood = False
+        for item in items[:MAX_PROCEDURES]:
+            reply = self.respond(Turn(text=item, intent="nlu_fallback"), state, today)
+            messages += reply.messages
+            state, understood = reply.state, understood or reply.understood
+        return Reply(messages, state, understood=understood)
 
     def _handoff_messages(self) -> List[dict]:
         contacts = answers.all_contacts(self.kb)[0]["text"].split("\n", 1)[1]
@@ -107,17 +120,20 @@ class Responder:
         elif not a.procedures and not a.ambiguity and a.materials:
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
 
-        if a.status_request and not a.procedures and not a.topics:
-            return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
         if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, complaints, exams
             return self._second_chance(turn, a, state, out_of_scope=True)
+        if a.status_request and not a.procedures and not a.topics:
+            return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
         if not a.has_domain_signal and not in_context:
-            if turn.intent in CHITCHAT and (turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6):
-                return Reply([{"response": CHITCHAT[turn.intent]}], state)
+            said = self._chitchat(turn)
+            if said:
+                return Reply([{"response": CHITCHAT[said]}], state)
+            if not CJK.search(turn.text) and not turn.text.startswith("/"):
+                return self._second_chance(turn, a, state, out_of_scope=True)  # "book me a taxi"
             if turn.intent == "bot_capabilities":
                 return Reply(answers.capabilities(self.kb), state)
             if turn.intent in ("out_of_scope", *CHITCHAT) or a.out_of_scope or not a.on_topic:
@@ -126,6 +142,9 @@ class Responder:
         aspect = self._aspect(turn, a)
         if aspect and aspect.startswith(("policy:", "contact:")):
             return self._topics(a, state)
+        order = self._order_question(a)
+        if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
+            return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
         if not a.procedures and not a.ambiguity and aspect is None:
             return self._second_chance(turn, a, state)
 
@@ -177,6 +196,8 @@ class Responder:
         if a.topics and not (a.procedures or a.ambiguity or a.materials):
             return a.topics[0]
         cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
+        if a.topics and set(cues) <= {"where"}:  # the window or the announcements, for one procedure
+            return "collect" if "contact:announcements" in a.topics else "where"
         if a.asks_next or a.whole_process or len(a.stages) >= 3 or ("steps" in cues and len(a.stages) >= 2):
             return "steps"  # 报完了下一步干嘛 / 从申报到领证一步步说 / 整个流程
         if a.shortcut and (a.procedures or a.stages):
@@ -196,6 +217,30 @@ class Responder:
         if a.materials:
             return "materials"
         return intent_aspect if sure else None
+
+    def _chitchat(self, turn: Turn) -> Optional[str]:
+        """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
+        if turn.intent in CHITCHAT and (turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6):
+            return turn.intent
+        for name, cues in self.kb.language.chitchat_cues.items():
+            if any(c in turn.text for c in cues) and len(turn.text) <= 12:
+                return name
+        return None
+
+    def _order_question(self, a: Analysis) -> Optional[Procedure]:
+        """Two procedures where one follows the other's approval, asked which comes first."""
+        if "先" not in a.text:
+            return None
+        mentioned = [pid for pid, _, _ in self.reader.procedure_mentions(a.text, suppress=False)]
+        if len(mentioned) < 2:
+            return None
+        names = {self.kb.procedure(pid).name for pid in mentioned}
+        for pid in mentioned:
+            p = self.kb.procedure(pid)
+            nxt = p.collection.next_procedure if p.collection else None
+            if nxt and (nxt in mentioned or self.kb.procedure(nxt).name in names):
+                return p
+        return None
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
@@ -361,6 +406,18 @@ def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
 
 
 STAGE_AFTER = {"申报": "受理", "受理": "领取"}
+CJK = re.compile(r"[\u3400-\u9fff]")
+LIST_MARK = re.compile(r"(?:(?<=^)|(?<=[\u4e00-\u9fff;；,，。?？!！\s]))\(?([1-6])[.、．)）](?=\s*[\u4e00-\u9fff])")
+
+
+def _list_items(text: str) -> List[str]:
+    """1. 延续最早提前多久 2. 监理锁电话 (or ① ②) → the questions, when the message is such a list."""
+    marks = list(LIST_MARK.finditer(text))
+    if len(marks) < 2 or [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)):
+        return [text]
+    bounds = [m.start() for m in marks] + [len(text)]
+    items = [text[marks[i].end():bounds[i + 1]] for i in range(len(marks))]
+    return [item.strip(" ，,；;。") for item in items if item.strip(" ，,；;。")]
 
 
 def _clauses(text: str) -> int:

@@ -168,6 +168,7 @@ class Language:
     status_cues: Tuple[str, ...] = ()
     human_cues: Tuple[str, ...] = ()
     next_cues: Tuple[str, ...] = ()
+    chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
 
 
 @dataclass(frozen=True)
@@ -461,6 +462,7 @@ def _language(data: dict) -> Language:
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
         human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
+        chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
     )
 
 
@@ -590,8 +592,8 @@ def key_terms(kb: Knowledge) -> List[str]:
     terms = [p.name for p in kb.procedures] + [a for p in kb.procedures for a in p.aliases]
     terms += [w for m in kb.material_kinds for w in (m.label, *m.aliases) if len(w) >= 4]
     terms += [c.name for c in kb.contacts]
-    terms += [cue for item in (*kb.policies, *kb.contacts) for cue in item.cues
-              if not any(q in cue for q in QUESTION_WORDS + NOT_NAMES)]
+    terms += [cue for item in (*kb.policies, *kb.contacts) for cue in item.cues  # 3 characters: too risky
+              if len(cue) >= 4 and not any(q in cue for q in QUESTION_WORDS + NOT_NAMES)]
     return list(dict.fromkeys(t for t in terms if len(t) >= 3))
 
 

@@ -21,6 +21,7 @@ CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+|\s+(?=[{CJK}])")
 _SPACES = re.compile(r"\s+")
 _CJK_ONLY = re.compile(rf"[{CJK}]+")
+_CIRCLED = re.compile("[\u2460-\u2469]")
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
@@ -50,6 +51,7 @@ class Normaliser:
         if text.startswith("/"):  # a Rasa intent payload such as /greet: leave it alone
             return text.strip()
         text = _CONTROL.sub("", text[: MAX_LENGTH * 4])
+        text = _CIRCLED.sub(lambda m: f";{ord(m.group()) - 0x245F}.", text)  # ①②: keep a numbered list a list
         text = unicodedata.normalize("NFKC", text)
         text = _converter.convert(text)
         text = text.lower()
@@ -123,7 +125,7 @@ class Normaliser:
         return find_terms(text, ((w, w) for w in self.known_words))
 
 
-FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问")
+FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问不没未别")
 
 
 def _plausible_typo(window: str, term: str) -> bool:

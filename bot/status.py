@@ -36,20 +36,25 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     if m:
         return m.group(1).upper()
     m = LABELLED_NAME.search(text)
-    if m and m.group(1) not in NOT_NAMES:
+    if m and _looks_like_name(m.group(1)):
         return m.group(1)
     without_number = CASE_NO_IN_TEXT.sub(" ", text)
     if without_number != text:  # ZJ2026000101 王小明: what is left beside the number
         rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
-        if BARE_NAME.match(rest) and rest not in NOT_NAMES:
+        if BARE_NAME.match(rest) and _looks_like_name(rest):
             return rest
     if bare:
         rest = text.strip(" ,，。.!！")
         if BARE_ID.match(rest):
             return rest.upper()
-        if BARE_NAME.match(rest) and rest not in NOT_NAMES:
+        if BARE_NAME.match(rest) and _looks_like_name(rest):
             return rest
     return None
+
+
+def _looks_like_name(word: str) -> bool:
+    """王小明, not 改了 (from 我的名字改了) or 你好."""
+    return word not in NOT_NAMES and not any(ch in word for ch in "了吗呢吧的改变换么啥")
 
 
 def timeline_steps(p: Optional[Procedure]) -> List[str]:

@@ -19,6 +19,7 @@ from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
+COLLECT = re.compile(r"领.{0,10}证")
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
@@ -109,24 +110,26 @@ class Reader:
         """Procedure ids named in the text, in order of first mention."""
         return [pid for pid, _, _ in self.procedure_mentions(text)]
 
-    def procedure_mentions(self, text: str) -> List[Tuple[str, int, int]]:
+    def procedure_mentions(self, text: str, suppress: bool = True) -> List[Tuple[str, int, int]]:
         """(procedure id, start, end) of each procedure's first mention, by alias or
         pattern; negated mentions (不是丢了) and procedures suppressed by a more specific
         one (变更后补办 suppresses 身份证姓名等其他变更) are left out."""
         found = [(start, end, pid) for start, end, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)]
         named = {pid for _, _, pid in found}
+        spans = [(s, e) for s, e, _ in found]
         for pattern, pid in self._procedure_patterns:
             m = pattern.search(text)
             if not m or _negated(text, m.start()):
                 continue
-            # patterns are for when no name is given, except a variant that overrides a name
-            # (改名后补发证书 names 身份证姓名等其他变更 but means 变更后补办)
-            if not named or named & set(self.kb.procedure(pid).suppresses):
+            # a pattern speaks where no name was given (beside 遗失补办, 身份证信息变更 is its own),
+            # and a variant overrides a name (改名后补发证书 means 变更后补办)
+            overlaps = any(m.start() < e and s < m.end() for s, e in spans)
+            if not overlaps or named & set(self.kb.procedure(pid).suppresses):
                 found.append((m.start(), m.end(), pid))
         first = {}
         for start, end, pid in sorted(found):
             first.setdefault(pid, (pid, start, end))
-        suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses}
+        suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses} if suppress else set()
         return [m for pid, m in first.items() if pid not in suppressed]
 
     def choose(self, text: str, candidates: Sequence[str], ambiguity: Optional[knowledge.Ambiguity]) -> Optional[str]:
@@ -210,6 +213,8 @@ class Reader:
         for aspect in self.kb.language.aspects:
             if any(c in masked for c in aspect.cues):
                 scored[aspect.name] = aspect.priority
+        if COLLECT.search(masked):  # 帮同事领初始注册的证书
+            scored.setdefault("collect", next(x.priority for x in self.kb.language.aspects if x.name == "collect"))
         # best first; among equals, the one mentioned first (监理锁坏了是找监理协会吧 → 监理锁)
         return sorted(scored, key=lambda k: (-scored[k], first.get(k, 0)))
 
