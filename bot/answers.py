@@ -6,6 +6,7 @@ or {"response": name} for a fixed phrase kept in domain.yml (greetings, apologie
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterable, List, Optional, Sequence
 
 from bot.dates import ExpiryDate, chinese_date, renewal_window
@@ -13,6 +14,7 @@ from bot.knowledge import Contact, Knowledge, Material, Policy, Procedure, Step
 
 Message = dict
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+NEED = re.compile(r"必须|需要|要不要|需不需要|得带|得交|要带|要交")  # 要…吗 asks need, not acceptability
 COPIES = {1: "一份", 2: "两份", 3: "三份"}
 
 
@@ -154,9 +156,14 @@ def notes(kb: Knowledge, p: Procedure) -> List[Message]:
 
 
 def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Optional[str], yes_no: bool,
-                   stages: Sequence[str] = (), lacking: Sequence[str] = (), only: bool = False) -> List[Message]:
+                   stages: Sequence[str] = (), lacking: Sequence[str] = (), only: bool = False,
+                   question: str = "") -> List[Message]:
     """Answer about one material: needed or not, original or copy, how many, where; then the
-    whole list for that step (what to hand in, or what to bring to collect)."""
+    whole list for that step (what to hand in, or what to bring to collect).
+
+    需要身份证复印件吗 asks whether it is needed (需要。), 身份证复印件行吗 whether that form is
+    accepted (可以。); both end with what the guide says to bring."""
+    asks_need = yes_no and bool(NEED.search(question))
     parts = []
     listed = p.collection if "领取" in stages and p.collection else p.intake
     for kind in kinds:
@@ -180,6 +187,8 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
             continue
         if kind in lacking and m.alternative:
             verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
+        elif form and asks_need and _form_accepted(m, form):
+            verdict = "需要。"
         elif form:
             verdict = _form_verdict(m, form)
         elif yes_no:
@@ -206,6 +215,10 @@ def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:
         head.append(f"{'、'.join(originals)}须提交原件")
     text = f"【{p.title}】" + "；".join(head) + "。\n受理材料：" + material_list(p.intake.materials)
     return [{"text": text, "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+def _form_accepted(m: Material, asked: str) -> bool:
+    return bool(m.form) and (asked in m.form or (asked == "原件" and "或" in m.form))
 
 
 def _form_verdict(m: Material, asked: str) -> str:
@@ -334,6 +347,12 @@ def _months(n: int) -> str:
 def contact(kb: Knowledge, c: Contact, yes_no: bool = False) -> List[Message]:
     lead = f"{c.yes_no_answer}。" if yes_no and c.yes_no_answer else ""
     return [{"text": lead + c.text}]
+
+
+def contact_scopes(kb: Knowledge, contacts: Sequence[Contact]) -> List[Message]:
+    """技术答疑电话能问注册审查的问题吗: each named line with what the guide says it is for."""
+    lines = [f"{c.name}（{c.purpose}）：{'、'.join(kb.phones_of(c)) or c.text}" for c in contacts]
+    return [{"text": "办事指南中这几个电话分工不同：\n" + numbered(lines)}]
 
 
 def all_contacts(kb: Knowledge) -> List[Message]:

@@ -64,6 +64,9 @@ class Reply:
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
+NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
+
+
 class Responder:
     def __init__(self, kb: Knowledge, reader: Reader, office_hours: str = ""):
         """`office_hours` (OFFICE_HOURS, e.g. 工作日 9:00–17:00) is told to users waiting for a
@@ -123,7 +126,8 @@ class Responder:
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
         if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, complaints, exams
             return self._second_chance(turn, a, state, out_of_scope=True)
-        if a.status_request and not a.procedures and not a.topics:
+        gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
+        if (a.status_request or gives_case) and not a.procedures and not a.topics:
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
@@ -223,13 +227,13 @@ class Responder:
         if turn.intent in CHITCHAT and (turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6):
             return turn.intent
         for name, cues in self.kb.language.chitchat_cues.items():
-            if any(c in turn.text for c in cues) and len(turn.text) <= 12:
+            if any(c in turn.text for c in cues) and (len(turn.text) <= 12 or turn.text.startswith(cues)):
                 return name
         return None
 
     def _order_question(self, a: Analysis) -> Optional[Procedure]:
         """Two procedures where one follows the other's approval, asked which comes first."""
-        if "先" not in a.text:
+        if "先" not in a.text and "同时" not in a.text:
             return None
         mentioned = [pid for pid, _, _ in self.reader.procedure_mentions(a.text, suppress=False)]
         if len(mentioned) < 2:
@@ -282,7 +286,8 @@ class Responder:
         focus = self._focus_materials(a, aspect)
         if focus:
             stages = ["领取"] if aspect == "collect" else a.stages
-            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only)
+            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only,
+                                           question=a.text)
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(kb, p, a.form)
         if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and _clauses(a.text) > 1:
@@ -354,6 +359,11 @@ class Responder:
         messages: List[dict] = []
         procedure = a.procedures[0] if a.procedures else state.procedure
         topics = a.strong_topics or a.topics
+        contacts = [self.kb.contact(t.split(":", 1)[1]) for t in a.topics if t.startswith("contact:")]
+        named = [c for c in contacts if self.kb.phones_of(c)]  # lines to call, not the window
+        if len(named) > 1 and any(c in a.text for c in self.kb.language.scope_cues):
+            return Reply(answers.contact_scopes(self.kb, named[:MAX_PROCEDURES]),
+                         replace(state, last_aspect=None, pending_question=None, pending_candidates=[]))
         if not any(w in a.text for w in ("和", "分别", "以及", "还有", "跟", "、")) and _clauses(a.text) < 2:
             topics = topics[:1]
         for topic in topics[:MAX_PROCEDURES]:
@@ -425,5 +435,7 @@ def _clauses(text: str) -> int:
 
 
 def _elliptical(text: str) -> bool:
-    """那注销呢 / 转注册的呢: a short follow-up that repeats the last question."""
-    return len(text) <= 14 and (text.rstrip("?？。!").endswith("呢") or text.startswith("那"))
+    """那注销呢 / 转注册的呢 / 转注册那个要不要: a short follow-up that repeats the last question."""
+    text = text.rstrip("?？。!")
+    return len(text) <= 14 and (text.endswith("呢") or text.startswith("那")
+                                or any(w in text for w in ("要不要", "也要", "也是", "一样吗", "也需要")))

@@ -168,6 +168,7 @@ class Language:
     status_cues: Tuple[str, ...] = ()
     human_cues: Tuple[str, ...] = ()
     next_cues: Tuple[str, ...] = ()
+    scope_cues: Tuple[str, ...] = ()  # 这个电话能问那件事吗: list each named contact's purpose
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
 
 
@@ -462,6 +463,7 @@ def _language(data: dict) -> Language:
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
         human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
+        scope_cues=top.texts("scope_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
     )
 

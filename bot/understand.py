@@ -210,6 +210,9 @@ class Reader:
         for name, _, cues, _ in self._topic_cues:
             if name in scored:
                 first[name] = min((text.find(c) for c in cues if c in text), default=len(text))
+        for digits, topic in self._phones:  # 68313292是技术答疑的电话吧: the number is the subject
+            if digits in text:
+                first[topic] = min(first.get(topic, len(text)), text.find(digits))
         for aspect in self.kb.language.aspects:
             if any(c in masked for c in aspect.cues):
                 scored[aspect.name] = aspect.priority

@@ -53,6 +53,10 @@ CONVERSATIONS = {
     "withdraw": [("申请已经上报了，材料还没送到省厅，能撤回吗", ["可以", "010-88381873"], [])],
     "review": [("注册审查方面的问题打哪个电话", ["010-68313292", "010-68362887"], [])],
     "two contacts asked": [("监理锁和系统技术问题分别打哪个电话", ["88381756", "88381873"], ["81956261"])],
+    "which line handles what": [("技术答疑电话能问注册审查的问题吗", ["68313292", "注册审查方面的问题", "88381873", "技术问题"],
+                                 ["81956261"])],
+    "need a copy: yes": [("注销注册需要解聘证明复印件吗", ["需要。", "解聘证明原件或复印件"], ["可以。"])],
+    "need a copy of an original-only material": [("注销注册需要注册证书复印件吗", ["不可以", "原件"], ["需要。注销"])],
     "all contacts": [("联系电话", ["81956261", "88381756", "88381873", "68313292"], [])],
     "follow-up keeps the procedure": [("延续注册怎么办理", ["延续"], []),
                                       ("那要带什么材料", ["延续注册申请表"], ["一寸照"]),
@@ -94,6 +98,18 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
     # a greeting that carries a question is answered as the question
     text = responder.respond(Turn(normalise("你好，初始注册要带什么"), "greet", 0.9), State(), TODAY).messages[0]["text"]
     assert "一寸照" in text
+
+
+@pytest.mark.parametrize("text, intent", [("我叫孙丽", "nlu_fallback"), ("姓名：孙丽", "nlu_fallback"),
+                                          ("ZJ2026100004", "nlu_fallback"), ("孙丽", "inform_case")])
+def test_case_details_start_the_lookup(responder, text, intent):
+    assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
+
+
+@pytest.mark.parametrize("text", ["我是改了名字以后补证", "我叫你帮我查初始注册材料"])
+def test_a_question_is_not_case_details(responder, text):
+    reply = responder.respond(Turn(normalise(text), "inform_case", 0.4), State(), TODAY)
+    assert reply.follow_up is None and reply.messages
 
 
 def test_button_payload_picks_the_procedure(responder):

@@ -19,6 +19,19 @@ def test_one_message_in_either_order(running_bot):
     assert "审核中" in running_bot.text("ZJ2026100004 孙丽")
 
 
+def test_a_name_alone_starts_the_lookup(running_bot):
+    me = running_bot.new_sender()
+    assert "申请编号" in running_bot.text("我叫孙丽", me)
+    assert "审核中" in running_bot.text("ZJ2026100004", me)
+
+
+def test_i_am_answering_a_clarification_is_not_a_name(running_bot):
+    me = running_bot.new_sender()
+    assert "哪种情况" in running_bot.text("补证要交旧证书吗", me)
+    reply = running_bot.text("我是改了名字以后补证", me)
+    assert "情况说明" in reply and "申请编号" not in reply
+
+
 def test_id_last_four_and_full_width_number(running_bot):
     me = running_bot.new_sender()
     running_bot.text("查询进度", me)
