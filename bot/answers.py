@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Iterable, List, Optional, Sequence
 
 from bot.dates import ExpiryDate, chinese_date, renewal_window
-from bot.knowledge import Contact, Knowledge, Material, Policy, Procedure, Step
+from bot.knowledge import Contact, Knowledge, Material, MaterialKind, Policy, Procedure, Step
 
 Message = dict
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 NEED = re.compile(r"必须|需要|要不要|需不需要|得带|得交|要带|要交")  # 要…吗 asks need, not acceptability
+ACCEPTABLE = re.compile(r"行吗|行不行|可以吗|可不可以|算不算|算数|管用|有效吗|认不认|认吗|能用吗|能不能用")  # 县里的报纸行吗
 COPIES = {1: "一份", 2: "两份", 3: "三份"}
 
 
@@ -185,12 +187,17 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
         if only and others:  # 只带证书去行不行: not enough, name the rest
             parts.append(f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。")
             continue
+        level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
         if kind in lacking and m.alternative:
             verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
+        elif level:
+            verdict = level
         elif form and asks_need and _form_accepted(m, form):
             verdict = "需要。"
         elif form:
             verdict = _form_verdict(m, form)
+        elif yes_no and ACCEPTABLE.search(question) and not asks_need:
+            verdict = "按办事指南，"  # whether theirs qualifies is for the window; say what the guide asks for
         elif yes_no:
             verdict = f"需要（也可以提交{m.alternative}）。" if m.alternative else "需要。"
         need = f"{p.title}{where_text}需携带{material_line(m)}"
@@ -215,6 +222,16 @@ def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:
         head.append(f"{'、'.join(originals)}须提交原件")
     text = f"【{p.title}】" + "；".join(head) + "。\n受理材料：" + material_list(p.intake.materials)
     return [{"text": text, "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+def _level_verdict(kind: MaterialKind, m: Material, question: str) -> str:
+    """登在市里的晚报上算不算: the guide asks for 省级以上报刊, so a city paper falls short."""
+    alternative = f"没有的，可以提交{m.alternative}。" if m.alternative else ""
+    if any(w in question for w in kind.falls_short):
+        return f"不符合要求，办事指南要求的是{kind.label}。{alternative}"
+    if any(w in question for w in kind.meets):
+        return f"可以，办事指南要求的是{kind.label}。"
+    return ""
 
 
 def _form_accepted(m: Material, asked: str) -> bool:
@@ -310,11 +327,12 @@ def policy(kb: Knowledge, pol: Policy, yes_no: bool = False) -> List[Message]:
     return [{"text": lead + pol.answer}]
 
 
-def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[float], yes_no: bool) -> List[Message]:
+def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[float], yes_no: bool,
+            today: Optional[date] = None) -> List[Message]:
     pol = kb.policy("renewal_window")
     allowed = pol.months_early
     if expiry is not None:
-        w = renewal_window(expiry.value, allowed)
+        w = renewal_window(expiry.value, allowed, today)
         when = expiry.describe()
         if w.expired:
             text = (f"不能办理延续注册。您的注册证书已于{when}到期，今天是{chinese_date(w.today)}。"

@@ -19,8 +19,8 @@ _YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")
 _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
 _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止")
 _N = r"(\d+|[一二两三四五六七八九十半]+)"
-_IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
-_LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(个半|个)?\s*(月|天|年|周|星期)")
+_IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个多|多个|个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
+_LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(?:来|多)?\s*(个半|个多|个)?\s*(月|天|年|周|星期)")
 _THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s*[号日]")
 _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
 _AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期)")
@@ -240,4 +240,6 @@ def _number(word: str) -> Optional[float]:
         return 10 + _NUM.get(word[1], 0)
     if len(word) == 2 and word[1] == "十":
         return _NUM.get(word[0], 0) * 10
+    if len(word) == 3 and word[1] == "十" and word[0] in _NUM and word[2] in _NUM:  # 八十五
+        return _NUM[word[0]] * 10 + _NUM[word[2]]
     return None

@@ -64,7 +64,15 @@ class Reply:
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
+OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
+
+
+def _said(text: str, cue: str) -> bool:
+    """A cue in the text; an English one as a whole word (hi is not in this)."""
+    if cue.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(cue)}(?![a-z])", text) is not None
+    return cue in text
 
 
 class Responder:
@@ -124,10 +132,11 @@ class Responder:
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
 
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
-        if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, complaints, exams
+        if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, exams
             return self._second_chance(turn, a, state, out_of_scope=True)
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
-        if (a.status_request or gives_case) and not a.procedures and not a.topics:
+        own_case = a.status_request and bool(OWN_APPLICATION.search(turn.text))  # 我们单位有个转注册的申请，到哪一步了
+        if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
@@ -168,7 +177,10 @@ class Responder:
         messages: List[dict] = []
         for pid in procedures[:MAX_PROCEDURES]:
             messages += self._answer(self.kb.procedure(pid), aspect or "overview", a)
-        return Reply(messages, replace(state, procedure=procedures[-1], last_aspect=aspect or "overview",
+        current = self.kb.procedure(procedures[-1])
+        if aspect == "collect" and current.collection and current.collection.next_procedure:
+            current = self.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
+        return Reply(messages, replace(state, procedure=current.id, last_aspect=aspect or "overview",
                                        pending_question=None, pending_candidates=[], last_question=a.text))
 
     # -- understanding the turn ---------------------------------------------------------
@@ -208,6 +220,8 @@ class Responder:
             return "steps"  # 是不是直接拿材料去窗口交就行了: the whole way, not a shortcut
         if a.stages and (not cues or (a.yes_no and not a.materials and "collect" not in cues)):
             return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
+        if not cues and a.materials and (a.yes_no or a.form):
+            return "materials"  # 报纸登在县里的，拿这个去补办行吗: about that material, whatever the intent
         intent_aspect = INTENT_ASPECT.get(turn.intent)
         sure = turn.confidence >= (CONFIDENT if cues else INTENT_ALONE)  # the intent alone must be sure
         if intent_aspect and sure and (not cues or intent_aspect == cues[0]):
@@ -224,10 +238,11 @@ class Responder:
 
     def _chitchat(self, turn: Turn) -> Optional[str]:
         """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
-        if turn.intent in CHITCHAT and (turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6):
+        sure = turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6
+        if turn.intent in CHITCHAT and sure and CJK.search(turn.text):  # not "Write me a SQL query"
             return turn.intent
         for name, cues in self.kb.language.chitchat_cues.items():
-            if any(c in turn.text for c in cues) and (len(turn.text) <= 12 or turn.text.startswith(cues)):
+            if any(_said(turn.text, c) for c in cues) and (len(turn.text) <= 12 or turn.text.startswith(cues)):
                 return name
         return None
 
@@ -273,6 +288,8 @@ class Responder:
             for pid in (current.id, nxt):
                 if pid in candidates:
                     return [pid]
+        if a.hinted in candidates:  # 遗失声明登在报纸上，拿这个去补办行吗 → 遗失
+            return [a.hinted]
         return candidates
 
     # -- answers ---------------------------------------------------------------------------
@@ -331,6 +348,8 @@ class Responder:
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
         if a.yes_no or a.form:
             return kinds
+        if aspect == "notes":  # 照片有啥要求: what the guide says about that material
+            return [k for k in kinds if k != "certificate"]
         if aspect == "materials" and not any(w in a.text for w in WHOLE_LIST_WORDS):
             return [k for k in kinds if k != "certificate"]
         return []
@@ -369,7 +388,7 @@ class Responder:
         for topic in topics[:MAX_PROCEDURES]:
             kind, ident = topic.split(":", 1)
             if kind == "policy" and ident == "renewal_window":
-                messages += answers.renewal(self.kb, a.expiry, a.months_early, a.yes_no)
+                messages += answers.renewal(self.kb, a.expiry, a.months_early, a.yes_no, a.today)
                 procedure = "renewal"
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
@@ -388,7 +407,7 @@ class Responder:
         if match and turn.text:
             retry = self.reader.read(match[0])
             if retry.has_domain_signal:
-                return self._respond(Turn(text=match[0]), state, clock_today())
+                return self._respond(Turn(text=match[0]), state, a.today or clock_today())
         if out_of_scope:  # said politely; counted as unanswered unless NLU or a cue knew it was off topic
             deliberate = turn.intent == "out_of_scope" or a.out_of_scope
             return Reply([{"response": "utter_out_of_scope"}], state, understood=deliberate)

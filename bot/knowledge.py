@@ -106,6 +106,7 @@ class Ambiguity:
     terms: Tuple[str, ...]
     candidates: Tuple[str, ...]
     hints: Dict[str, Tuple[str, ...]]
+    hints_decide: bool = False  # hints in the question itself pick the candidate (遗失声明…补办 → 遗失)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class MaterialKind:
     kind: str
     label: str
     aliases: Tuple[str, ...]
+    meets: Tuple[str, ...] = ()  # words for a level that satisfies the label (全国性的报纸 for 省级以上报刊)
+    falls_short: Tuple[str, ...] = ()  # words for one that does not (市里的晚报)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class Aspect:
     name: str
     priority: int
     cues: Tuple[str, ...]
+    patterns: Tuple[str, ...] = ()  # regular expressions for phrasings a word list cannot hold
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ class Language:
     human_cues: Tuple[str, ...] = ()
     next_cues: Tuple[str, ...] = ()
     scope_cues: Tuple[str, ...] = ()  # 这个电话能问那件事吗: list each named contact's purpose
+    foreign_cues: Tuple[str, ...] = ()  # another office's business (驾驶证到期), unless a core word is there
+    core_words: Tuple[str, ...] = ()  # words that keep a question ours despite a foreign cue (监理, 注册)
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
 
 
@@ -380,14 +386,14 @@ def _procedures(data: dict) -> Tuple[Tuple[Procedure, ...], Tuple[Ambiguity, ...
     ambiguities = []
     for i, raw in enumerate(data.get("ambiguous") or []):
         e = _Entry(file, f"ambiguous {i + 1}", raw)
-        e.unknown_keys({"id", "question", "terms", "candidates", "hints"})
+        e.unknown_keys({"id", "question", "terms", "candidates", "hints", "hints_decide"})
         hints_raw = raw.get("hints") or {}
         if not isinstance(hints_raw, dict):
             e.fail("'hints' must map procedure ids to cue lists")
         ambiguities.append(Ambiguity(
             id=e.text("id"), question=e.text("question"), terms=e.texts("terms", required=True),
             candidates=e.texts("candidates", required=True),
-            hints={k: tuple(v) for k, v in hints_raw.items()},
+            hints={k: tuple(v) for k, v in hints_raw.items()}, hints_decide=raw.get("hints_decide") is True,
         ))
     return tuple(procedures), tuple(ambiguities)
 
@@ -396,8 +402,11 @@ def _material_kinds(data: dict) -> Tuple[MaterialKind, ...]:
     kinds = []
     for i, raw in enumerate(data.get("materials") or []):
         e = _Entry("materials.yml", f"material {i + 1}", raw)
-        e.unknown_keys({"kind", "label", "aliases"})
-        kinds.append(MaterialKind(kind=e.text("kind"), label=e.text("label"), aliases=e.texts("aliases", required=True)))
+        e.unknown_keys({"kind", "label", "aliases", "levels"})
+        levels = _Entry("materials.yml", f"material {i + 1} levels", raw.get("levels") or {})
+        levels.unknown_keys({"meets", "falls_short"})
+        kinds.append(MaterialKind(kind=e.text("kind"), label=e.text("label"), aliases=e.texts("aliases", required=True),
+                                  meets=levels.texts("meets"), falls_short=levels.texts("falls_short")))
     return tuple(kinds)
 
 
@@ -446,10 +455,13 @@ def _language(data: dict) -> Language:
     aspects = []
     for name, raw in (data.get("aspects") or {}).items():
         e = _Entry(file, f"aspect {name}", raw)
-        e.unknown_keys({"priority", "cues"})
+        e.unknown_keys({"priority", "cues", "patterns"})
         if not isinstance(raw.get("priority"), int):
             e.fail("priority must be a whole number")
-        aspects.append(Aspect(name=name, priority=raw["priority"], cues=e.texts("cues", required=True)))
+        patterns = e.texts("patterns")
+        _compile_patterns(e, patterns)
+        aspects.append(Aspect(name=name, priority=raw["priority"], cues=e.texts("cues", required=True),
+                              patterns=patterns))
     top = _Entry(file, "top level", data)
     patterns = top.texts("yes_no_patterns", required=True)
     _compile_patterns(top, patterns)
@@ -463,7 +475,8 @@ def _language(data: dict) -> Language:
         words=top.texts("words"), domain_words=top.texts("domain_words", required=True),
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
         human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
-        scope_cues=top.texts("scope_cues"),
+        scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
+        foreign_cues=top.texts("foreign_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
     )
 

@@ -17,9 +17,13 @@ OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 CASE_NO_IN_TEXT = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{6,14})(?!\d)")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
 LABELLED_NAME = re.compile(r"(?:姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
+NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
+                        r"专业|遗失|现在|怎么样|什么|多少|了|吗|呢|吧|[\s,，。.!！?？:：]")
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
 BARE_ID = re.compile(r"^(\d{3}[\dx])$")
-FILLER = re.compile(r"查询进度|查进度|查询|查一下|帮我查|进度|申请编号|编号|申请号|是|的")
+_FILLER_WORDS = ("帮忙查下 帮我查下 帮忙查一下 帮我查一下 查询进度 查进度 查询 查一下 查一查 查查 查下 帮我查 帮忙查 帮忙 麻烦 帮我 请 进度 申请编号 编号 申请号 "
+                 "单号 案件号 受理号 流水号 这个 我的 现在 情况 状态 怎么样 到哪了 看看 看一下 一下 谢谢 了 吗 呢 吧 是 的").split()
+FILLER = re.compile("|".join(sorted(_FILLER_WORDS, key=len, reverse=True)))  # longest first: 帮忙查下 before 帮忙
 NOT_NAMES = {"你好", "您好", "谢谢", "好的", "是的", "不是", "对的", "没有", "查询", "进度", "查询进度", "不知道", "忘了", "算了", "不查了"}
 
 
@@ -43,6 +47,12 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
         rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
         if BARE_NAME.match(rest) and _looks_like_name(rest):
             return rest
+        # ZJ2026000102李华那个延续办到哪了: the one name-like piece between the other words
+        pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]
+        names = [x.strip(" ,，。.!！:：") for x in pieces]
+        names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x)]
+        if len(names) == 1 and len(pieces) <= 3:
+            return names[0]
     if bare:
         rest = text.strip(" ,，。.!！")
         if BARE_ID.match(rest):

@@ -24,6 +24,7 @@ ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧"
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
 TOPIC_PRIORITY = 10
+ERRAND = re.compile(r"办(这个|理|的|手续|事)|(要|去|来|想|得)办(?!法)")  # 办这个得准备啥, not 猫不吃东西怎么办
 
 
 @dataclass
@@ -48,6 +49,9 @@ class Analysis:
     whole_process: bool = False  # 整个流程 / 一步步 / 从申报到领证
     strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer
     status_request: bool = False  # asks where an application stands, or gives a case number
+    hinted: Optional[str] = None  # the ambiguity's candidate the question's own words point to
+    gives_case_no: bool = False  # ZJ2026000102 in the text: a lookup whatever else is named
+    today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
 
     @property
     def topics(self) -> List[str]:
@@ -83,27 +87,35 @@ class Reader:
     def read(self, text: str, today: Optional[date] = None, context: Optional[str] = None) -> Analysis:
         """`context` is the procedure being discussed: it satisfies a policy's context words
         (最早提前多久, asked while discussing 延续注册)."""
-        a = Analysis(text=text)
+        a = Analysis(text=text, today=today)
         mentions = self.procedure_mentions(text)
         a.procedures = [pid for pid, _, _ in mentions]
         if not a.procedures:
             a.ambiguity = self._ambiguity(text)
+        if a.ambiguity and a.ambiguity.hints_decide:
+            a.hinted = self.choose(text, a.ambiguity.candidates, a.ambiguity)
         a.materials, a.lacking = self._materials(text, [(s, e) for _, s, e in mentions])
         a.form = next((form for form, cues in self.kb.language.forms.items() if any(c in text for c in cues)), None)
         a.stages = self._stages(text)
         a.yes_no = any(p.search(text) for p in self._yes_no)
-        a.out_of_scope = any(c in text for c in self.kb.language.out_of_scope_cues)
+        lang = self.kb.language
+        a.out_of_scope = any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
+        if any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words):
+            a.procedures, a.ambiguity, a.hinted, a.materials = [], None, None, []  # 驾驶证快到期了: not 延续注册
         a.expiry = find_expiry(text, today)
         a.months_early = find_months_early(text)
         a.aspects = self._aspects(text, a, context)
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
-        a.on_topic = a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
+        a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
+                      or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
+                      or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects))))  # 办这个得准备些啥
         a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
         a.asks_copies = bool(COPIES.search(text))
         a.only = bool(ONLY.search(text))
         a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接"))
         a.whole_process = any(w in text for w in WHOLE_PROCESS)
-        a.status_request = bool(CASE_NO.search(text)) or any(c in text for c in self.kb.language.status_cues)
+        a.gives_case_no = bool(CASE_NO.search(text))
+        a.status_request = a.gives_case_no or any(c in text for c in self.kb.language.status_cues)
         return a
 
     def procedures_in(self, text: str) -> List[str]:
@@ -214,7 +226,7 @@ class Reader:
             if digits in text:
                 first[topic] = min(first.get(topic, len(text)), text.find(digits))
         for aspect in self.kb.language.aspects:
-            if any(c in masked for c in aspect.cues):
+            if any(c in masked for c in aspect.cues) or any(re.search(p, masked) for p in aspect.patterns):
                 scored[aspect.name] = aspect.priority
         if COLLECT.search(masked):  # 帮同事领初始注册的证书
             scored.setdefault("collect", next(x.priority for x in self.kb.language.aspects if x.name == "collect"))

@@ -84,6 +84,15 @@ CONVERSATIONS = {
     "out of scope has no numbers": [("明天杭州天气怎么样", ["utter_out_of_scope"], ["81956261", "88381756"]),
                                     ("东坡肉怎么做", ["utter_out_of_scope"], []),
                                     ("一级建造师年薪能拿多少", ["utter_out_of_scope"], ["先办结"])],
+    "another office's renewal": [("我驾驶证快到期了怎么延续", ["utter_out_of_scope"], ["延续注册"])],
+    "English request is not thanks": [("Write me a SQL query", ["utter_out_of_scope"], ["utter_thanks"]),
+                                      ("thanks", ["utter_thanks"], [])],
+    "a city paper falls short": [("遗失声明登在市里的晚报上，拿这个去补办行吗", ["不符合要求", "省级以上报刊", "情况说明"], ["可以，"]),
+                                 ("登在全国性的报纸上可以吗", ["可以", "省级以上报刊"], ["不符合要求"])],
+    "days left in words": [("我的证书还有八十来天到期，现在能延续吗", ["可以", "2027年2月12日", "2026年11月24日"], [])],
+    "how we learn it is approved": [("怎么知道证书可以去拿了，会有人通知吗", ["浙江省建设信息港"], [])],
+    "a business licence original is not asked": [("改名的话营业执照正本得拿到窗口给你们核对吧", ["营业执照复印件"],
+                                                  ["utter_out_of_scope"])],
 }
 
 
@@ -101,7 +110,9 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
 
 
 @pytest.mark.parametrize("text, intent", [("我叫孙丽", "nlu_fallback"), ("姓名：孙丽", "nlu_fallback"),
-                                          ("ZJ2026100004", "nlu_fallback"), ("孙丽", "inform_case")])
+                                          ("ZJ2026100004", "nlu_fallback"), ("孙丽", "inform_case"),
+                                          ("ZJ2026000102 转注册到哪一步了", "ask_steps"),
+                                          ("我们单位有个转注册的申请，现在到哪一步了", "ask_steps")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 

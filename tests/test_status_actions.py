@@ -40,6 +40,12 @@ def test_both_details_from_one_message():
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
 
 
+@pytest.mark.parametrize("text", ["ZJ2026100001陈静那个申请办到哪了", "麻烦帮忙查下ZJ2026100001，陈静的，现在怎么样了"])
+def test_a_name_among_other_words_is_found(text):
+    _, events = run(status_actions.ValidateStatusForm(), tracker(text, "check_status"))
+    assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
+
+
 def test_a_bare_name_counts_only_when_asked_for():
     _, events = run(status_actions.ValidateStatusForm(), tracker("陈静", slots={"requested_slot": "case_no"}))
     assert not any(e.get("name") == "identity" for e in events)
@@ -58,6 +64,7 @@ def test_lookup_found_not_found_and_privacy():
     messages, events = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "陈静"}))
     assert "已公告" in messages[0]["text"] and messages[1]["custom"]["type"] == "timeline"
     assert SlotSet("case_no", None) in events and SlotSet("identity", None) in events
+    assert SlotSet("procedure", "renewal") in events  # 那领证要带什么 is about this application
     messages, _ = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "张三"}))
     shown = [m for m in messages if (m.get("custom") or {}).get("type") != "meta"]
     assert [m["response"] for m in shown] == ["utter_lookup_no_match"]
