@@ -58,6 +58,8 @@ class ValidateStatusForm(FormValidationAction):
             return None
         state = state_from(tracker)
         reply = responder().respond(turn, state)
+        if reply.follow_up == FORM:  # 转注册被打回来了吗？想查一下: the status request itself
+            return None
         dispatch(dispatcher, reply.messages)
         dispatcher.utter_message(json_message=meta(turn, reply))
         return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]

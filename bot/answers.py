@@ -11,7 +11,7 @@ from datetime import date
 from typing import Iterable, List, Optional, Sequence
 
 from bot.dates import ExpiryDate, chinese_date, renewal_window
-from bot.knowledge import Contact, Knowledge, Material, MaterialKind, Policy, Procedure, Step
+from bot.knowledge import Contact, Knowledge, Material, MaterialKind, Policy, Procedure, SilentTopic, Step
 
 Message = dict
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
@@ -98,7 +98,8 @@ def steps(kb: Knowledge, p: Procedure, stages: Sequence[str] = ()) -> List[Messa
             text += "\n\n" + _next_procedure_text(kb, s)
         return [{"text": text, "buttons": follow_up_buttons(p, skip="")}]
     lines = [f"{s.stage}：{s.text}" for s in chosen]
-    text = f"【{p.title}】办事流程：\n{numbered(lines)}"
+    heading = "办事流程" if len(chosen) == len(p.steps) else "、".join(s.stage for s in chosen)
+    text = f"【{p.title}】{heading}：\n{numbered(lines)}"
     text += _notes_text(n for s in chosen for n in s.notes)
     if not p.collection:
         text += f"\n（办事指南中{p.title}只有申报、受理两步，没有领取环节。）"
@@ -320,6 +321,20 @@ def common_copies(kb: Knowledge) -> List[Message]:
 
 
 # --- policies and contacts ------------------------------------------------------------
+
+
+CONTACT_BUTTONS = [{"title": "查看咨询电话", "payload": "联系电话"}, {"title": "转人工客服", "payload": "转人工"}]
+
+
+def silent(kb: Knowledge, topic: SilentTopic, p: Optional[Procedure]) -> List[Message]:
+    """收费 / 审核要多久: the guide does not say, so neither do we; what it does say, and whom to ask."""
+    text = f"办事指南中没有关于{topic.label}的说明，我不能给您确切的答复，以免误导您。"
+    if topic.stage:
+        step = p.step(topic.stage) if p else None
+        said = f"【{p.title}】{step.stage}：{step.text}" if step else common_steps(kb, [topic.stage], where=True)[0]["text"]
+        text += f"\n办事指南中的写法是——{said}"
+    text += "\n如需确认，您可以查看咨询电话或转人工客服。"
+    return [{"text": text, "buttons": CONTACT_BUTTONS}]
 
 
 def policy(kb: Knowledge, pol: Policy, yes_no: bool = False) -> List[Message]:

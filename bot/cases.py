@@ -101,6 +101,23 @@ class Lookup:
 # --- normalisation -------------------------------------------------------------------------
 
 
+# a case number in a lower-cased message: letters, then 6–14 digits (ZJ2026000101); failing
+# that, digits in groups (zj-2026-000101, ZJ 2026 000 101): "ZJ2026000101 1234" is a number and
+# the ID's last four, not one long number
+_CASE_NO_PLAIN = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{6,14})(?!\d)")
+_CASE_NO_GROUPED = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{2,}(?:[ \-_]\d{2,}){1,4})(?![\d])")
+
+
+def case_no_match(text: str) -> Optional[re.Match]:
+    """Where a case number stands in a (lower-cased) message, if anywhere."""
+    m = _CASE_NO_PLAIN.search(text)
+    if m is None:
+        m = _CASE_NO_GROUPED.search(text)
+        if m and not 6 <= sum(c.isdigit() for c in m.group(2)) <= 14:
+            m = None
+    return m
+
+
 def normalise_case_no(text: str) -> str:
     """ＺＪ ２０２６ ０００１０１ / zj2026-000101 → ZJ2026000101."""
     text = unicodedata.normalize("NFKC", text or "")

@@ -17,8 +17,12 @@ _COMPACT_DATE = re.compile(r"(?<![\da-z])(20\d{2})(\d{2})(\d{2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")
 _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
-_EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止")
-_N = r"(\d+|[一二两三四五六七八九十半]+)"
+_EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止", "expir", "valid until", "renew")
+_EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_EN_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+{_EN_MONTH},?\s+(20\d{{2}})")  # 15 march 2027
+_EN_MDY = re.compile(rf"{_EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d{{2}})")  # march 15, 2027
+_EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_N = r"(\d+|[一二两三四五六七八九十百零半]+)"
 _IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个多|多个|个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
 _LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(?:来|多)?\s*(个半|个多|个)?\s*(月|天|年|周|星期)")
 _THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s*[号日]")
@@ -88,7 +92,7 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if not any(w in text for w in _EXPIRY_WORDS):
         return None
     now = now or today()
-    text = _arabic(text)
+    text = _english_dates(_arabic(text))
     for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
         if re.search(word + r".{0,3}(到期|过期|届满)", text):
             from datetime import timedelta
@@ -120,6 +124,12 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if m:
         return ExpiryDate(date(int(m.group(1)), 12, 31), precision="year")
     return None
+
+
+def _english_dates(text: str) -> str:
+    """15 March 2027 / March 15, 2027 → 2027年3月15日 (the message is lower-cased)."""
+    text = _EN_DMY.sub(lambda m: f"{m.group(3)}年{_EN_MONTHS.index(m.group(2)) + 1}月{m.group(1)}日", text)
+    return _EN_MDY.sub(lambda m: f"{m.group(3)}年{_EN_MONTHS.index(m.group(1)) + 1}月{m.group(2)}日", text)
 
 
 def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
@@ -230,6 +240,14 @@ def _safe_date(year: int, month: int, day: int) -> Optional[date]:
 def _number(word: str) -> Optional[float]:
     if word.isdigit():
         return float(word)
+    if "百" in word:  # 一百 / 百来 / 一百二十 / 一百零五
+        hundreds, _, rest = word.partition("百")
+        base = _NUM.get(hundreds) if hundreds else 1
+        spoken_tens = len(rest) == 1 and rest != "十"  # 一百二 is 120; 一百零二 is 102
+        tail = _number(rest.lstrip("零")) if rest.lstrip("零") else 0
+        if not base or tail is None:
+            return None
+        return base * 100 + (tail * 10 if spoken_tens else tail)
     if word == "半":
         return 0.5
     if word == "十":

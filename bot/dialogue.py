@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot import answers
 from bot.dates import today as clock_today
+from bot.status import find_identity
 from bot.knowledge import Knowledge, Procedure
 from bot.understand import Analysis, Reader
 
@@ -64,6 +65,8 @@ class Reply:
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
+RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
+TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
@@ -132,14 +135,24 @@ class Responder:
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
 
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
-        if a.out_of_scope and not a.procedures and not a.topics and not asks_person:  # weather, exams
+        silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
+                              ) and not asks_person else None
+        if a.out_of_scope and not a.procedures and not a.topics and not asks_person and not silent:  # weather, exams
             return self._second_chance(turn, a, state, out_of_scope=True)
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
-        own_case = a.status_request and bool(OWN_APPLICATION.search(turn.text))  # 我们单位有个转注册的申请，到哪一步了
+        own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
+                    or bool(RETURNED_ASKED.search(turn.text))  # 转注册被打回来了吗
+                    or (a.status_request and find_identity(turn.text) is not None))  # 我叫李华…延续到哪一步了
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
+        if silent and not a.gives_case_no:  # 延续注册收不收费: the guide does not say; nothing invented
+            pid = a.procedures[0] if a.procedures else state.procedure
+            messages = answers.silent(self.kb, silent, self.kb.procedure(pid) if pid else None)
+            for topic in [t for t in a.topics if t.startswith("contact:")][:1]:  # 监理锁多少钱: whom to ask
+                messages += answers.contact(self.kb, self.kb.contact(topic.split(":", 1)[1]))
+            return Reply(messages, replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
         in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
         if not a.has_domain_signal and not in_context:
             said = self._chitchat(turn)
@@ -296,8 +309,11 @@ class Responder:
 
     def _answer(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
         kb = self.kb
+        before = self._before(p)
+        if before and aspect in ("steps", "overview") and TOGETHER.search(a.text):
+            lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
+            return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
         if aspect == "collect" and not p.collection:
-            before = self._before(p)
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
         focus = self._focus_materials(a, aspect)
@@ -307,7 +323,7 @@ class Responder:
                                            question=a.text)
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(kb, p, a.form)
-        if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and _clauses(a.text) > 1:
+        if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and self._asks_both(a.text):
             return answers.materials(kb, p) + answers.collection(kb, p)  # 交啥材料，批了以后领证又要带啥
         if aspect == "materials":
             return answers.materials(kb, p)
@@ -320,11 +336,16 @@ class Responder:
         if aspect == "contact":
             return answers.all_contacts(kb)
         if aspect == "steps":
-            before = self._before(p)
             if a.shortcut and before:  # 改了名能不能直接申请遗失补办: first the change itself
                 return answers.steps(kb, before)
             return _yes(a) + answers.steps(kb, p, self._asked_stages(a))
         return answers.steps(kb, p)
+
+    def _asks_both(self, text: str) -> bool:
+        """交啥材料，批了以后领证又要带啥: one clause about handing in, another about collecting
+        (not 名单公布了，去拿证要带啥, which asks only about collecting)."""
+        clauses = [set(self.reader.read(c).aspects) for c in re.split(r"[,，;；。?？!！]", text) if c.strip()]
+        return any("materials" in c and "collect" not in c for c in clauses) and any("collect" in c for c in clauses)
 
     def _before(self, p: Procedure) -> Optional[Procedure]:
         """The procedure whose approval leads to `p` (身份证姓名等其他变更 → 变更后补办)."""
@@ -332,6 +353,8 @@ class Responder:
 
     def _asked_stages(self, a: Analysis) -> List[str]:
         """The one step asked about; the step after it for 报完了下一步; all for several."""
+        if a.asks_next and a.stages[-1] == "申报":  # 上报了，接下来: the 申报 step ends 上报后打印申请表
+            return ["申报", "受理"]
         if a.asks_next:
             return [STAGE_AFTER.get(a.stages[-1], a.stages[-1])]
         if a.whole_process or a.shortcut:

@@ -160,6 +160,17 @@ class Aspect:
 
 
 @dataclass(frozen=True)
+class SilentTopic:
+    """Something people ask that the guide does not say (fees, how long review takes)."""
+    id: str
+    label: str
+    cues: Tuple[str, ...]
+    unless: Tuple[str, ...] = ()  # words that make it a question the guide does answer (提前多久)
+    stage: Optional[str] = None  # the step whose text says what the guide does ask (邮寄 → 受理: 携带至窗口)
+    ours: bool = False  # asked with no other word of ours it is still about us (多久能批下来), unless off topic
+
+
+@dataclass(frozen=True)
 class Language:
     aspects: Tuple[Aspect, ...]
     stages: Dict[str, Tuple[str, ...]]
@@ -176,6 +187,7 @@ class Language:
     foreign_cues: Tuple[str, ...] = ()  # another office's business (驾驶证到期), unless a core word is there
     core_words: Tuple[str, ...] = ()  # words that keep a question ours despite a foreign cue (监理, 注册)
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
+    silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
 
 @dataclass(frozen=True)
@@ -469,6 +481,15 @@ def _language(data: dict) -> Language:
     if set(stages) != set(STAGES):
         top.fail(f"stages must name exactly {', '.join(STAGES)}")
     forms = {k: tuple(v) for k, v in (data.get("forms") or {}).items()}
+    silent = []
+    for name, raw in (data.get("silent_topics") or {}).items():
+        e = _Entry(file, f"silent topic {name}", raw)
+        e.unknown_keys({"label", "cues", "unless", "stage", "ours"})
+        stage = e.text("stage", required=False)
+        if stage is not None and stage not in STAGES:
+            e.fail(f"stage must be one of {', '.join(STAGES)}")
+        silent.append(SilentTopic(id=name, label=e.text("label"), cues=e.texts("cues", required=True),
+                                  unless=e.texts("unless"), stage=stage, ours=raw.get("ours") is True))
     return Language(
         aspects=tuple(sorted(aspects, key=lambda a: -a.priority)), stages=stages,
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),
@@ -478,6 +499,7 @@ def _language(data: dict) -> Language:
         scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
         foreign_cues=top.texts("foreign_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
+        silent_topics=tuple(silent),
     )
 
 

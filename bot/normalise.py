@@ -128,11 +128,16 @@ class Normaliser:
 FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问不没未别")
 
 
+ACTION_CHARS = set("拿领取办交带换补改转加增送递寄报填打印开查看问找去来做")
+
+
 def _plausible_typo(window: str, term: str) -> bool:
     """A typo changes a content character (初使 for 初始), never adds a function word
-    (一寸照吗 is not 一寸照片), and a missing character is not the first or last."""
+    (一寸照吗 is not 一寸照片), never swaps one action for another (拿新证书 is not 换新证书),
+    and a missing character is not the first or last."""
     if len(window) == len(term):
-        return all(w == t or w not in FUNCTION_CHARS for w, t in zip(window, term))
+        return all(w == t or (w not in FUNCTION_CHARS and not (w in ACTION_CHARS and t in ACTION_CHARS))
+                   for w, t in zip(window, term))
     return window[0] == term[0] and window[-1] == term[-1]
 
 

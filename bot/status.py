@@ -9,12 +9,11 @@ from typing import List, Optional
 from zoneinfo import ZoneInfo
 
 from bot import answers
-from bot.cases import Case, normalise_case_no
+from bot.cases import Case, case_no_match, normalise_case_no
 from bot.dates import chinese_date
 from bot.knowledge import TIMELINE, Knowledge, Procedure
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
-CASE_NO_IN_TEXT = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{6,14})(?!\d)")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
 LABELLED_NAME = re.compile(r"(?:姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
@@ -28,7 +27,7 @@ NOT_NAMES = {"你好", "您好", "谢谢", "好的", "是的", "不是", "对的
 
 
 def find_case_no(text: str) -> Optional[str]:
-    m = CASE_NO_IN_TEXT.search((text or "").lower())
+    m = case_no_match((text or "").lower())
     return normalise_case_no(m.group(1) + m.group(2)) if m else None
 
 
@@ -42,10 +41,13 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     m = LABELLED_NAME.search(text)
     if m and _looks_like_name(m.group(1)):
         return m.group(1)
-    without_number = CASE_NO_IN_TEXT.sub(" ", text)
+    m = case_no_match(text)
+    without_number = text[:m.start()] + " " + text[m.end():] if m else text
     if without_number != text:  # ZJ2026000101 王小明: what is left beside the number
         rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
-        if BARE_NAME.match(rest) and _looks_like_name(rest):
+        if BARE_ID.match(rest):  # ZJ2026000101 1234
+            return rest.upper()
+        if BARE_NAME.match(rest) and _looks_like_name(rest) and not NAME_STOPS.search(rest):
             return rest
         # ZJ2026000102李华那个延续办到哪了: the one name-like piece between the other words
         pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]

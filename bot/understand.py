@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot import knowledge
+from bot.cases import case_no_match
 from bot.dates import ExpiryDate, find_expiry, find_months_early
 from bot.terms import find_terms as _find_terms
 
@@ -22,8 +23,8 @@ COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
-CASE_NO = re.compile(r"(?<![a-z0-9])[a-z]{1,4}\s*[-_]?\s*\d{6,14}(?!\d)")
 TOPIC_PRIORITY = 10
+SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
 ERRAND = re.compile(r"办(这个|理|的|手续|事)|(要|去|来|想|得)办(?!法)")  # 办这个得准备啥, not 猫不吃东西怎么办
 
 
@@ -52,6 +53,7 @@ class Analysis:
     hinted: Optional[str] = None  # the ambiguity's candidate the question's own words point to
     gives_case_no: bool = False  # ZJ2026000102 in the text: a lookup whatever else is named
     today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
+    silent: Optional[knowledge.SilentTopic] = None  # 收费 / 审核要多久: the guide does not say
 
     @property
     def topics(self) -> List[str]:
@@ -114,7 +116,10 @@ class Reader:
         a.only = bool(ONLY.search(text))
         a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接"))
         a.whole_process = any(w in text for w in WHOLE_PROCESS)
-        a.gives_case_no = bool(CASE_NO.search(text))
+        asked = text[-SILENT_WITHIN:]  # the question, not a pasted table that mentions 培训费用
+        a.silent = next((t for t in lang.silent_topics if any(c in asked for c in t.cues)
+                         and not any(w in asked for w in t.unless)), None)
+        a.gives_case_no = case_no_match(text) is not None
         a.status_request = a.gives_case_no or any(c in text for c in self.kb.language.status_cues)
         return a
 

@@ -19,6 +19,10 @@ TODAY = date(2026, 11, 24)
     ("下个月就到期了", date(2026, 12, 31), "month"),
     ("还有两个月到期", date(2027, 1, 24), "approx"),
     ("证书还有五个月才到期", date(2027, 4, 24), "approx"),
+    ("离证书到期还剩一百天", date(2027, 3, 4), "approx"),
+    ("还有一百二十天到期", date(2027, 3, 24), "approx"),
+    ("my certificate expires on 15 march 2027", date(2027, 3, 15), "day"),
+    ("expiry date: march 15, 2027", date(2027, 3, 15), "day"),
 ])
 def test_find_expiry(text, expected, precision):
     found = dates.find_expiry(text, TODAY)

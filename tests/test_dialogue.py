@@ -90,6 +90,20 @@ CONVERSATIONS = {
     "a city paper falls short": [("遗失声明登在市里的晚报上，拿这个去补办行吗", ["不符合要求", "省级以上报刊", "情况说明"], ["可以，"]),
                                  ("登在全国性的报纸上可以吗", ["可以", "省级以上报刊"], ["不符合要求"])],
     "days left in words": [("我的证书还有八十来天到期，现在能延续吗", ["可以", "2027年2月12日", "2026年11月24日"], [])],
+    "the guide is silent on fees": [("办延续注册要交多少钱", ["办事指南中没有关于收费的说明", "转人工客服"], ["元"])],
+    "the guide is silent on time": [("初始注册从交材料到拿证一般要多少个工作日", ["审核和办理时限"], ["工作日内"]),
+                                    ("延续注册最早提前多久", ["三个月"], ["办事指南中没有"])],
+    "mailing: what the guide does say": [("材料能不能快递寄到省厅", ["邮寄材料", "2号窗口"], ["邮寄地址"])],
+    "a fee mentioned in passing is not the question": [("证书掉了，不想花钱登报，有没有别的材料能代替", ["情况说明"],
+                                                         ["办事指南中没有"])],
+    "someone off topic asks a price": [("顺丰快递多少钱", ["utter_out_of_scope"], ["收费"])],
+    "who left: transfer or cancellation": [("有个员工离职了，他的注册我们怎么处理", ["转注册", "注销注册"], ["一寸照"]),
+                                           ("他回老家开饭店，不做监理了，也不去别的单位", ["解聘证明", "注册证书"], ["一寸照"])],
+    "change and reissue together": [("姓名变更和补办新证能一起报上去吗", ["不能一起", "审核通过后，再申请遗失补办"], [])],
+    "what comes after 上报": [("延续注册在系统里点完上报了，接下来干嘛", ["打印申请表", "2号窗口"], ["办事流程"])],
+    "the form's name": [("转注册打印出来的是什么名字的申请表", ["变更注册申请表"], [])],
+    "collecting once the list is out": [("丢证补办的名单公布了，去拿新证书要带啥", ["单位介绍信"], ["贴条", "情况说明"])],
+    "renewal in English": [("My certificate expires on 15 March 2027. Can I apply for renewal now?", ["还不能", "2026年12月15日"], [])],
     "how we learn it is approved": [("怎么知道证书可以去拿了，会有人通知吗", ["浙江省建设信息港"], [])],
     "a business licence original is not asked": [("改名的话营业执照正本得拿到窗口给你们核对吧", ["营业执照复印件"],
                                                   ["utter_out_of_scope"])],
@@ -112,7 +126,9 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
 @pytest.mark.parametrize("text, intent", [("我叫孙丽", "nlu_fallback"), ("姓名：孙丽", "nlu_fallback"),
                                           ("ZJ2026100004", "nlu_fallback"), ("孙丽", "inform_case"),
                                           ("ZJ2026000102 转注册到哪一步了", "ask_steps"),
-                                          ("我们单位有个转注册的申请，现在到哪一步了", "ask_steps")])
+                                          ("我们单位有个转注册的申请，现在到哪一步了", "ask_steps"),
+                                          ("转注册被打回来了吗？想查一下", "ask_overview"),
+                                          ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 

@@ -40,10 +40,21 @@ def test_both_details_from_one_message():
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
 
 
-@pytest.mark.parametrize("text", ["ZJ2026100001陈静那个申请办到哪了", "麻烦帮忙查下ZJ2026100001，陈静的，现在怎么样了"])
+@pytest.mark.parametrize("text", ["ZJ2026100001陈静那个申请办到哪了", "麻烦帮忙查下ZJ2026100001，陈静的，现在怎么样了",
+                                  "ZJ2026100001 陈静 延续注册进度", "编号 ZJ 2026 100 001，姓名陈静", "ZJ-2026-100001 陈静"])
 def test_a_name_among_other_words_is_found(text):
     _, events = run(status_actions.ValidateStatusForm(), tracker(text, "check_status"))
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
+
+
+def test_a_number_then_the_last_four_is_not_one_long_number():
+    _, events = run(status_actions.ValidateStatusForm(), tracker("ZJ2026100001 4321", "check_status"))
+    assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "4321") in events
+
+
+def test_the_message_that_starts_the_lookup_is_not_taken_for_another_question():
+    messages, events = run(status_actions.ValidateStatusForm(), tracker("转注册被打回来了吗？想查一下", "ask_overview"))
+    assert not any(m.get("text") for m in messages) and ActiveLoop(None) not in events
 
 
 def test_a_bare_name_counts_only_when_asked_for():
