@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import knowledge, understand
+from bot import knowledge, status, understand
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise
 
@@ -80,6 +80,13 @@ class ActionAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         state = state_from(tracker)
         turn = turn_from(tracker)
+        if tracker.get_slot("case_no"):  # a lookup just failed: a name or ID last four alone tries it again
+            if status.find_identity(turn.text, bare=True) and not understand.default().read(turn.text).procedures:
+                return [FollowupAction("status_form")]
+            return await self.run_answer(dispatcher, turn, state) + [SlotSet("case_no", None)]
+        return await self.run_answer(dispatcher, turn, state)
+
+    async def run_answer(self, dispatcher: CollectingDispatcher, turn: Turn, state: State) -> List[Dict[Text, Any]]:
         reply = responder().respond(turn, state)
         dispatch(dispatcher, reply.messages)
         dispatcher.utter_message(json_message=meta(turn, reply))

@@ -69,7 +69,8 @@ class ValidateStatusForm(FormValidationAction):
         return {"case_no": found} if found else {}
 
     async def extract_identity(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        asking = tracker.get_slot("requested_slot") == "identity"
+        retrying = bool(tracker.get_slot("case_no")) and not tracker.get_slot("identity")  # after a failed lookup
+        asking = tracker.get_slot("requested_slot") == "identity" or retrying
         found = status.find_identity(_text(tracker), bare=asking)
         return {"identity": found} if found else {}
 
@@ -126,4 +127,6 @@ class ActionStatusLookup(Action):
             dispatcher.utter_message(response="utter_lookup_no_match")
             if result.retry_at:
                 dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
+            else:  # keep the number for one turn: 那身份证后四位9021 / 李化 tries it again (see action_answer)
+                return [SlotSet("identity", None), SlotSet("requested_slot", None)]
         return RESET

@@ -326,12 +326,18 @@ def common_copies(kb: Knowledge) -> List[Message]:
 CONTACT_BUTTONS = [{"title": "查看咨询电话", "payload": "联系电话"}, {"title": "转人工客服", "payload": "转人工"}]
 
 
-def silent(kb: Knowledge, topic: SilentTopic, p: Optional[Procedure]) -> List[Message]:
-    """收费 / 审核要多久: the guide does not say, so neither do we; what it does say, and whom to ask."""
+def silent(kb: Knowledge, topic: SilentTopic, p: Optional[Procedure], stage: Optional[str] = None) -> List[Message]:
+    """收费 / 审核要多久: the guide does not say, so neither do we; what it does say (the step
+    `stage`, 邮寄 → 受理 or 领取), and whom to ask."""
     text = f"办事指南中没有关于{topic.label}的说明，我不能给您确切的答复，以免误导您。"
-    if topic.stage:
-        step = p.step(topic.stage) if p else None
-        said = f"【{p.title}】{step.stage}：{step.text}" if step else common_steps(kb, [topic.stage], where=True)[0]["text"]
+    if stage:
+        step = p.step(stage) if p else None
+        if step:
+            said = f"【{p.title}】{step.stage}：{step.text}"
+        elif stage == "领取":
+            said = common_collection(kb)[0]["text"]
+        else:
+            said = common_steps(kb, [stage], where=True)[0]["text"]
         text += f"\n办事指南中的写法是——{said}"
     text += "\n如需确认，您可以查看咨询电话或转人工客服。"
     return [{"text": text, "buttons": CONTACT_BUTTONS}]

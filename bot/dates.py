@@ -29,7 +29,7 @@ _THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s
 _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
 _AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
-_THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2})\s*[日号])?")
+_THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2}|[一二三四五六七八九十]+)\s*[日号]?)?")
 
 
 class BadDate(ValueError):
@@ -94,7 +94,7 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     now = now or today()
     text = _english_dates(_arabic(text))
     for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
-        if re.search(word + r".{0,3}(到期|过期|届满)", text):
+        if re.search(word + r".{0,3}(到期|过期|届满)|(到|至)" + word + "(为止|截止|止|结束)", text):  # 有效期到今天为止
             from datetime import timedelta
             return ExpiryDate(now + timedelta(days=offset))
     for pattern in (_FULL_DATE, _COMPACT_DATE):
@@ -140,8 +140,9 @@ def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
         month = _number(m.group(2))
         if month and 1 <= month <= 12:
             month = int(month)
-            if m.group(3):
-                parsed = _safe_date(year, month, int(m.group(3)))
+            day = _number(m.group(3)) if m.group(3) else None  # 明年二月二十五
+            if day:
+                parsed = _safe_date(year, month, int(day))
                 if parsed:
                     return ExpiryDate(parsed)
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot import answers
 from bot.dates import today as clock_today
-from bot.status import find_identity
+from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.understand import Analysis, Reader
 
@@ -66,7 +66,8 @@ class Reply:
 
 
 RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
-TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便")
+TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
+SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
@@ -133,11 +134,19 @@ class Responder:
             state = replace(state, pending_question=None, pending_candidates=[])
         elif not a.procedures and not a.ambiguity and a.materials:
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+        if a.procedures == ["renewal"] and a.yes_no and not a.expiry and state.last_question:
+            earlier = self.reader.read(state.last_question, today)  # 我证书昨天到期了 → 还能续吗
+            if earlier.expiry:
+                a.expiry = earlier.expiry
+                a.aspects.insert(0, "policy:renewal_window")
+                a.strong_topics.insert(0, "policy:renewal_window")
 
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
         silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
                               ) and not asks_person else None
-        if a.out_of_scope and not a.procedures and not a.topics and not asks_person and not silent:  # weather, exams
+        about_collecting = bool(a.materials) and "collect" in a.aspects  # 领证的介绍信由谁开，街道还是派出所
+        if (a.out_of_scope and not a.procedures and not a.topics and not asks_person and not silent
+                and not about_collecting):  # weather, exams
             return self._second_chance(turn, a, state, out_of_scope=True)
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
         own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
@@ -145,15 +154,21 @@ class Responder:
                     or (a.status_request and find_identity(turn.text) is not None))  # 我叫李华…延续到哪一步了
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
+        stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
+        pid = a.procedures[0] if a.procedures else state.procedure
+        if stage and pid and not asks_person:
+            return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
+                         replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
         if turn.intent == "request_human" or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         if silent and not a.gives_case_no:  # 延续注册收不收费: the guide does not say; nothing invented
             pid = a.procedures[0] if a.procedures else state.procedure
-            messages = answers.silent(self.kb, silent, self.kb.procedure(pid) if pid else None)
+            stage = "领取" if silent.stage and "collect" in a.aspects else silent.stage  # 证书批了会寄到单位吗
+            messages = answers.silent(self.kb, silent, self.kb.procedure(pid) if pid else None, stage)
             for topic in [t for t in a.topics if t.startswith("contact:")][:1]:  # 监理锁多少钱: whom to ask
                 messages += answers.contact(self.kb, self.kb.contact(topic.split(":", 1)[1]))
             return Reply(messages, replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
-        in_context = state.procedure is not None and bool(a.aspects)  # 那之后还要办什么
+        in_context = state.procedure is not None and bool(a.aspects or a.stages)  # 那之后还要办什么 / 打出来交哪
         if not a.has_domain_signal and not in_context:
             said = self._chitchat(turn)
             if said:
@@ -233,6 +248,8 @@ class Responder:
             return "steps"  # 是不是直接拿材料去窗口交就行了: the whole way, not a shortcut
         if a.stages and (not cues or (a.yes_no and not a.materials and "collect" not in cues)):
             return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
+        if set(a.materials) - {"certificate"} and SIGN_OR_SEAL.search(a.text):
+            return "materials"  # 情况说明该由谁签字、谁盖章: that material, not the 贴条 stamp
         if not cues and a.materials and (a.yes_no or a.form):
             return "materials"  # 报纸登在县里的，拿这个去补办行吗: about that material, whatever the intent
         intent_aspect = INTENT_ASPECT.get(turn.intent)
@@ -310,6 +327,9 @@ class Responder:
     def _answer(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
         kb = self.kb
         before = self._before(p)
+        then = p.collection.next_procedure if p.collection else None
+        if then and aspect in ("steps", "overview") and TOGETHER.search(a.text):
+            return answers.steps(kb, p)  # 身份证号码更正是不是要前后报两个业务: this, approved, then the next
         if before and aspect in ("steps", "overview") and TOGETHER.search(a.text):
             lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
             return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
@@ -353,6 +373,8 @@ class Responder:
 
     def _asked_stages(self, a: Analysis) -> List[str]:
         """The one step asked about; the step after it for 报完了下一步; all for several."""
+        if a.asks_next and "还是" in a.text and len(set(a.stages)) == 1:  # 先打印再上报，还是报完了再打
+            return a.stages[:1]
         if a.asks_next and a.stages[-1] == "申报":  # 上报了，接下来: the 申报 step ends 上报后打印申请表
             return ["申报", "受理"]
         if a.asks_next:
@@ -418,10 +440,10 @@ class Responder:
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
                 messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
-        if a.procedures and general:  # 转注册要带什么，我还有一建证书: both
-            messages += self._answer(self.kb.procedure(a.procedures[0]), general[0], a)
+        for pid in a.procedures[:MAX_PROCEDURES] if general else []:  # 转注册要带什么，我还有一建证书: both
+            messages += self._answer(self.kb.procedure(pid), general[0], a)
         return Reply(messages, replace(state, procedure=procedure, last_aspect=None,
-                                       pending_question=None, pending_candidates=[]))
+                                       pending_question=None, pending_candidates=[], last_question=a.text))
 
     def _second_chance(self, turn: Turn, a: Analysis, state: State, out_of_scope: bool = False) -> Reply:
         """NLU found nothing we can use: match against the knowledge's own questions,

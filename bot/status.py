@@ -11,14 +11,24 @@ from zoneinfo import ZoneInfo
 from bot import answers
 from bot.cases import Case, case_no_match, normalise_case_no
 from bot.dates import chinese_date
-from bot.knowledge import TIMELINE, Knowledge, Procedure
+from bot.knowledge import TIMELINE, Knowledge, Procedure, Stage
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
 LABELLED_NAME = re.compile(r"(?:姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
-                        r"专业|遗失|现在|怎么样|什么|多少|了|吗|呢|吧|[\s,，。.!！?？:：]")
+                        r"专业|遗失|现在|怎么样|什么|多少|到底|究竟|一下|一眼|了|吗|呢|吧|[\s,，。.!！?？:：]")
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+# common surnames (those that also begin everyday words, such as 公 in 公司, are left out): a
+# name picked out of other words must begin with one (ZJ2026000102 李华 帮我瞅一眼, not 瞅一眼)
+SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+               "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+               "汤常温施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹欧耿兰焦俞左柳甘祝符舒阮柯纪梅凌季裴霍涂成苗谷"
+               "翁冉骆蓝辛靳柴蒙鲍华喻祁蒲房滕饶牟尤穆卓古吉缪项芦麦褚娄窦戚岑宫卜晏席卫柏瞿桂佟臧闵苟邬卞姬仇"
+               "栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘迟邝匡鞠荆冀郁胥班储栗燕楚鄢谌奚粟冼蔺闻厉伊仝郜阚帅屠朴盖练廉"
+               "禹祖漆卿狄晋扈晁芮阙浦戈伏鹿薄邸雍辜裘亓邰赫杭逯隆茹诸慕危亢嵇湛宾戎勾茅於尉冶檀昝奉植衡尧")
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
+                     "轩辕", "令狐", "钟离", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "万俟", "闻人", "申屠")
 BARE_ID = re.compile(r"^(\d{3}[\dx])$")
 _FILLER_WORDS = ("帮忙查下 帮我查下 帮忙查一下 帮我查一下 查询进度 查进度 查询 查一下 查一查 查查 查下 帮我查 帮忙查 帮忙 麻烦 帮我 请 进度 申请编号 编号 申请号 "
                  "单号 案件号 受理号 流水号 这个 我的 现在 情况 状态 怎么样 到哪了 看看 看一下 一下 谢谢 了 吗 呢 吧 是 的").split()
@@ -52,16 +62,23 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
         # ZJ2026000102李华那个延续办到哪了: the one name-like piece between the other words
         pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]
         names = [x.strip(" ,，。.!！:：") for x in pieces]
-        names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x)]
+        names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x) and _has_surname(x)]
         if len(names) == 1 and len(pieces) <= 3:
             return names[0]
     if bare:
         rest = text.strip(" ,，。.!！")
         if BARE_ID.match(rest):
             return rest.upper()
+        digits = re.findall(r"[\dx]+", rest)
+        if len(digits) == 1 and BARE_ID.match(digits[0]):  # 看错了，是9012
+            return digits[0].upper()
         if BARE_NAME.match(rest) and _looks_like_name(rest):
             return rest
     return None
+
+
+def _has_surname(word: str) -> bool:
+    return word[0] in SURNAMES or word.startswith(COMPOUND_SURNAMES) or "·" in word
 
 
 def _looks_like_name(word: str) -> bool:
@@ -100,6 +117,11 @@ def render(kb: Knowledge, case: Case) -> List[dict]:
     return [{"text": text}, {"custom": payload}]
 
 
+def stage_explained(kb: Knowledge, stage: Stage, p: Procedure) -> List[dict]:
+    """已退回是不是要从头再交: what the stage means and what comes next, for this procedure."""
+    return [{"text": f"【{p.title}】“{stage.name}”：{stage.meaning}\n下一步：" + _next_step(kb, stage.next, p)}]
+
+
 def _next_step(kb: Knowledge, what: str, p: Optional[Procedure]) -> str:
     if p is None or what == "done":
         return "无需再办理。"
@@ -123,7 +145,8 @@ def _next_step(kb: Knowledge, what: str, p: Optional[Procedure]) -> str:
         return text
     if what == "resubmit":
         declare = p.step("申报")
-        return f"请按上述退回说明修改后重新申报：{declare.text}然后携带材料到{p.intake.place}提交。"
+        return (f"请按退回说明修改后重新申报：{declare.text}然后携带以下材料到{p.intake.place}提交："
+                + answers.material_list(p.intake.materials))
     return "无需再办理。"
 
 

@@ -101,8 +101,9 @@ class Reader:
         a.stages = self._stages(text)
         a.yes_no = any(p.search(text) for p in self._yes_no)
         lang = self.kb.language
-        a.out_of_scope = any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
-        if any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words):
+        other_profession = "监理" not in text and any(re.search(p, text) for p in lang.foreign_patterns)
+        a.out_of_scope = other_profession or any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
+        if other_profession or (any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words)):
             a.procedures, a.ambiguity, a.hinted, a.materials = [], None, None, []  # 驾驶证快到期了: not 延续注册
         a.expiry = find_expiry(text, today)
         a.months_early = find_months_early(text)
@@ -162,12 +163,14 @@ class Reader:
             matching = [pid for pid in candidates if short in self.kb.procedure(pid).title]
             if len(matching) == 1:
                 return matching[0]
-        if ambiguity is None:
-            return None
+        if ambiguity is None:  # 这个怎么办理 → 退休的那种: any ambiguity's hints for these candidates
+            hints = {pid: tuple(c for amb in self.kb.ambiguities for c in amb.hints.get(pid, ())) for pid in candidates}
+        else:
+            hints = ambiguity.hints
         scores = {}
         for pid in candidates:
             hits = 0
-            for cue in ambiguity.hints.get(pid, ()):
+            for cue in hints.get(pid, ()):
                 for m in re.finditer(re.escape(cue), text):
                     hits += -1 if _negated(text, m.start()) else 1
             scores[pid] = hits

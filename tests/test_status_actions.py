@@ -3,9 +3,10 @@ import asyncio
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import answer as answer_actions
 from actions import status as status_actions
 from bot.cases import CaseStore
 from conftest import DATA
@@ -55,6 +56,18 @@ def test_a_number_then_the_last_four_is_not_one_long_number():
 def test_the_message_that_starts_the_lookup_is_not_taken_for_another_question():
     messages, events = run(status_actions.ValidateStatusForm(), tracker("转注册被打回来了吗？想查一下", "ask_overview"))
     assert not any(m.get("text") for m in messages) and ActiveLoop(None) not in events
+
+
+def test_after_a_failed_lookup_the_number_waits_one_turn_for_another_identity(case_store):
+    _, events = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "陈明"}))
+    assert SlotSet("identity", None) in events and not any(e.get("name") == "case_no" for e in events)
+    retry = tracker("陈静", "inform_case", slots={"case_no": "ZJ2026100001"}, active_loop=None)
+    assert asyncio.run(answer_actions.ActionAnswer().run(CollectingDispatcher(), retry, {})) == [FollowupAction("status_form")]
+    _, events = run(status_actions.ValidateStatusForm(), tracker("陈静", slots={"case_no": "ZJ2026100001"}))
+    assert SlotSet("identity", "陈静") in events  # a bare name counts: we just asked for it again
+    other = tracker("初始注册要带什么", "ask_materials", slots={"case_no": "ZJ2026100001"}, active_loop=None)
+    events = asyncio.run(answer_actions.ActionAnswer().run(CollectingDispatcher(), other, {}))
+    assert SlotSet("case_no", None) in events  # anything else and the number is forgotten
 
 
 def test_a_bare_name_counts_only_when_asked_for():
