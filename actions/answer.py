@@ -81,7 +81,8 @@ class ActionAnswer(Action):
         state = state_from(tracker)
         turn = turn_from(tracker)
         if tracker.get_slot("case_no"):  # a lookup just failed: a name or ID last four alone tries it again
-            if status.find_identity(turn.text, bare=True) and not understand.default().read(turn.text).procedures:
+            identity = status.find_identity(turn.text, bare=True)
+            if identity and status.plausible_identity(identity) and not understand.default().read(turn.text).procedures:
                 return [FollowupAction("status_form")]
             return await self.run_answer(dispatcher, turn, state) + [SlotSet("case_no", None)]
         return await self.run_answer(dispatcher, turn, state)

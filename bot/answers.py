@@ -189,7 +189,9 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
             parts.append(f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。")
             continue
         level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
-        if kind in lacking and m.alternative:
+        if only:  # 加专业只带申请表就行吧: it is the whole list
+            verdict = "可以，只需这一样。"
+        elif kind in lacking and m.alternative:
             verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
         elif level:
             verdict = level

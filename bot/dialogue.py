@@ -15,7 +15,7 @@ import re
 from rapidfuzz import fuzz, process
 
 from bot import answers
-from bot.dates import today as clock_today
+from bot.dates import find_expiry, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.understand import Analysis, Reader
@@ -65,6 +65,7 @@ class Reply:
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
+DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
 RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
 TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
@@ -75,7 +76,7 @@ NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9ff
 def _said(text: str, cue: str) -> bool:
     """A cue in the text; an English one as a whole word (hi is not in this)."""
     if cue.isascii():
-        return re.search(rf"(?<![a-z]){re.escape(cue)}(?![a-z])", text) is not None
+        return re.search(rf"(?<![a-z0-9]){re.escape(cue)}(?![a-z0-9])", text) is not None
     return cue in text
 
 
@@ -134,6 +135,18 @@ class Responder:
             state = replace(state, pending_question=None, pending_candidates=[])
         elif not a.procedures and not a.ambiguity and a.materials:
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+        if not a.expiry and state.procedure == "renewal" and len(turn.text) <= 20:  # 延注想问下 → 27年2月28
+            a.expiry = find_expiry(turn.text + " 到期", today) if DATE_LIKE.search(turn.text) else None
+            if a.expiry:
+                a.aspects.insert(0, "policy:renewal_window")
+                a.strong_topics.insert(0, "policy:renewal_window")
+        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or a.aspects) and state.last_question and (
+                _elliptical(turn.text) or not a.has_domain_signal and len(turn.text) <= 12):
+            earlier = self.reader.read(state.last_question, today, context=state.procedure)
+            if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
+                a.aspects = earlier.topics + a.aspects
+                a.strong_topics = earlier.strong_topics
+                a.follows = state.last_question
         if a.procedures == ["renewal"] and a.yes_no and not a.expiry and state.last_question:
             earlier = self.reader.read(state.last_question, today)  # 我证书昨天到期了 → 还能续吗
             if earlier.expiry:
@@ -209,7 +222,7 @@ class Responder:
         if aspect == "collect" and current.collection and current.collection.next_procedure:
             current = self.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
         return Reply(messages, replace(state, procedure=current.id, last_aspect=aspect or "overview",
-                                       pending_question=None, pending_candidates=[], last_question=a.text))
+                                       pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
 
     # -- understanding the turn ---------------------------------------------------------
 
@@ -235,6 +248,9 @@ class Responder:
         Strong topics (a policy, a phone number) come first; the window and the announcements
         only when no procedure is named (补办的证书去哪个窗口拿 is about collecting). Then the
         question's own words, best first; the intent decides only when the words do not."""
+        if (a.strong_topics == ["policy:renewal_window"] and not a.expiry and a.months_early is None
+                and "collect" in a.aspects and not any(w in a.text for w in ("提前", "提早", "最早"))):
+            return "collect"  # 啥时候能去贴条: when to collect, not when to apply
         if a.strong_topics:
             return a.strong_topics[0]
         if a.topics and not (a.procedures or a.ambiguity or a.materials):
@@ -443,7 +459,7 @@ class Responder:
         for pid in a.procedures[:MAX_PROCEDURES] if general else []:  # 转注册要带什么，我还有一建证书: both
             messages += self._answer(self.kb.procedure(pid), general[0], a)
         return Reply(messages, replace(state, procedure=procedure, last_aspect=None,
-                                       pending_question=None, pending_candidates=[], last_question=a.text))
+                                       pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
 
     def _second_chance(self, turn: Turn, a: Analysis, state: State, out_of_scope: bool = False) -> Reply:
         """NLU found nothing we can use: match against the knowledge's own questions,

@@ -15,9 +15,12 @@ from bot.knowledge import TIMELINE, Knowledge, Procedure, Stage
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
-LABELLED_NAME = re.compile(r"(?:姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
+LABELLED_NAME = re.compile(r"(姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的)")
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
-                        r"专业|遗失|现在|怎么样|什么|多少|到底|究竟|一下|一眼|了|吗|呢|吧|[\s,，。.!！?？:：]")
+                        r"专业|遗失|现在|怎么样|什么|多少|到底|究竟|一下|一眼|好了|好没|下来|了|吗|呢|吧|没|[\s,，。.!！?？:：]")
+FORM_LABELS = ("姓名", "名字", "申请人")
+SELF_NAME = re.compile(r"(?:^|[\s,，])我([\u4e00-\u9fff]{2,3})(?=$|[\s,，]|身份证)")
+SYMBOLS = re.compile(r"[^\w\s·]")  # emoji and other signs around a bare name (赵敏 😅)
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
 # common surnames (those that also begin everyday words, such as 公 in 公司, are left out): a
 # name picked out of other words must begin with one (ZJ2026000102 李华 帮我瞅一眼, not 瞅一眼)
@@ -30,7 +33,7 @@ SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑�
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
                      "轩辕", "令狐", "钟离", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "万俟", "闻人", "申屠")
 BARE_ID = re.compile(r"^(\d{3}[\dx])$")
-_FILLER_WORDS = ("帮忙查下 帮我查下 帮忙查一下 帮我查一下 查询进度 查进度 查询 查一下 查一查 查查 查下 帮我查 帮忙查 帮忙 麻烦 帮我 请 进度 申请编号 编号 申请号 "
+_FILLER_WORDS = ("好了没 好了吗 好了没有 下来了没 下来没 帮忙查下 帮我查下 帮忙查一下 帮我查一下 查询进度 查进度 查询 查一下 查一查 查查 查下 帮我查 帮忙查 帮忙 麻烦 帮我 请 进度 申请编号 编号 申请号 "
                  "单号 案件号 受理号 流水号 这个 我的 现在 情况 状态 怎么样 到哪了 看看 看一下 一下 谢谢 了 吗 呢 吧 是 的").split()
 FILLER = re.compile("|".join(sorted(_FILLER_WORDS, key=len, reverse=True)))  # longest first: 帮忙查下 before 帮忙
 NOT_NAMES = {"你好", "您好", "谢谢", "好的", "是的", "不是", "对的", "没有", "查询", "进度", "查询进度", "不知道", "忘了", "算了", "不查了"}
@@ -49,7 +52,10 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     if m:
         return m.group(1).upper()
     m = LABELLED_NAME.search(text)
-    if m and _looks_like_name(m.group(1)):
+    if m and _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
+        return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
+    m = SELF_NAME.search(text)  # 在吗 我李华 身份证后4位…
+    if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
         return m.group(1)
     m = case_no_match(text)
     without_number = text[:m.start()] + " " + text[m.end():] if m else text
@@ -63,10 +69,10 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
         pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]
         names = [x.strip(" ,，。.!！:：") for x in pieces]
         names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x) and _has_surname(x)]
-        if len(names) == 1 and len(pieces) <= 3:
+        if len(names) == 1 and len(pieces) <= 5:
             return names[0]
     if bare:
-        rest = text.strip(" ,，。.!！")
+        rest = SYMBOLS.sub("", text).strip(" ,，。.!！")
         if BARE_ID.match(rest):
             return rest.upper()
         digits = re.findall(r"[\dx]+", rest)
@@ -75,6 +81,11 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
         if BARE_NAME.match(rest) and _looks_like_name(rest):
             return rest
     return None
+
+
+def plausible_identity(value: str) -> bool:
+    """An ID's last four, or a name that begins with a common surname (for a retry nobody asked for)."""
+    return bool(BARE_ID.match(value.lower())) or _has_surname(value)
 
 
 def _has_surname(word: str) -> bool:

@@ -24,6 +24,7 @@ COLLECT = re.compile(r"领.{0,10}证")
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 TOPIC_PRIORITY = 10
+SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
 SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
 ERRAND = re.compile(r"办(这个|理|的|手续|事)|(要|去|来|想|得)办(?!法)")  # 办这个得准备啥, not 猫不吃东西怎么办
 
@@ -53,6 +54,7 @@ class Analysis:
     hinted: Optional[str] = None  # the ambiguity's candidate the question's own words point to
     gives_case_no: bool = False  # ZJ2026000102 in the text: a lookup whatever else is named
     today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
+    follows: Optional[str] = None  # the earlier question whose topic this short follow-up continues
     silent: Optional[knowledge.SilentTopic] = None  # 收费 / 审核要多久: the guide does not say
 
     @property
@@ -111,7 +113,8 @@ class Reader:
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
                       or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
-                      or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects))))  # 办这个得准备些啥
+                      or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects)))  # 办这个得准备些啥
+                      or (len(text) <= SHORT and not a.out_of_scope and bool({"materials", "collect"} & set(a.aspects))))  # 要带啥啊
         a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
         a.asks_copies = bool(COPIES.search(text))
         a.only = bool(ONLY.search(text))
@@ -163,8 +166,9 @@ class Reader:
             matching = [pid for pid in candidates if short in self.kb.procedure(pid).title]
             if len(matching) == 1:
                 return matching[0]
-        if ambiguity is None:  # 这个怎么办理 → 退休的那种: any ambiguity's hints for these candidates
-            hints = {pid: tuple(c for amb in self.kb.ambiguities for c in amb.hints.get(pid, ())) for pid in candidates}
+        if ambiguity is None:  # 这个怎么办理 → 退休的那种: the decisive hints (hints_decide) for these candidates
+            decisive = [amb for amb in self.kb.ambiguities if amb.hints_decide]
+            hints = {pid: tuple(c for amb in decisive for c in amb.hints.get(pid, ())) for pid in candidates}
         else:
             hints = ambiguity.hints
         scores = {}

@@ -42,10 +42,17 @@ def test_both_details_from_one_message():
 
 
 @pytest.mark.parametrize("text", ["ZJ2026100001陈静那个申请办到哪了", "麻烦帮忙查下ZJ2026100001，陈静的，现在怎么样了",
-                                  "ZJ2026100001 陈静 延续注册进度", "编号 ZJ 2026 100 001，姓名陈静", "ZJ-2026-100001 陈静"])
+                                  "ZJ2026100001 陈静 延续注册进度", "编号 ZJ 2026 100 001，姓名陈静", "ZJ-2026-100001 陈静",
+                                  "算了 先帮我查个进度 ZJ2026100001 陈静", "ZJ2026100001 陈 静 好了没"])
 def test_a_name_among_other_words_is_found(text):
     _, events = run(status_actions.ValidateStatusForm(), tracker(text, "check_status"))
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
+
+
+@pytest.mark.parametrize("text", ["我是公司法人，问下注册进度", "我是人事，查个进度"])
+def test_a_role_is_not_a_name(text):
+    _, events = run(status_actions.ValidateStatusForm(), tracker(text, "check_status"))
+    assert not any(e.get("name") == "identity" and e.get("value") for e in events)
 
 
 def test_a_number_then_the_last_four_is_not_one_long_number():
