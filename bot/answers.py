@@ -303,15 +303,29 @@ def common_steps(kb: Knowledge, stages: Sequence[str], where: bool = False) -> L
     return [{"text": "\n".join(lines)}]
 
 
-def common_collection(kb: Knowledge, proxy: Optional[str] = None) -> List[Message]:
+def common_collection(kb: Knowledge, proxy: Optional[str] = None, asked: Sequence[str] = ()) -> List[Message]:
+    """Collection for every procedure; `asked` material kinds (不管啥业务都得带介绍信吗) get a verdict first."""
     with_step = [p for p in kb.procedures if p.collection]
     lead = next((proxy_lead(p.collection, proxy) for p in with_step if PROXY in p.collection.text), "")
     grouped = _grouped(kb, lambda p: p.collection.text if p.collection else None)
-    text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + "审核通过后的领取（或贴条）：\n" + numbered(grouped)
+    text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + _bring_verdict(kb, with_step, asked)
+    text += "审核通过后的领取（或贴条）：\n" + numbered(grouped)
     without = [p.title for p in kb.procedures if not p.collection]
     if without:
         text += f"\n{'、'.join(without)}没有领取环节。"
     return [{"text": text}]
+
+
+def _bring_verdict(kb: Knowledge, with_step: Sequence[Procedure], kinds: Sequence[str]) -> str:
+    if not kinds:
+        return ""
+    label = "、".join(kb.material_kind(k).label for k in kinds)
+    holders = [p for p in with_step if all(any(m.kind == k for m in p.collection.bring) for k in kinds)]
+    if len(holders) == len(with_step):
+        return f"是的，有领取（贴条）环节的业务，领取时都需携带{label}。\n"
+    if holders:
+        return f"不是所有业务都需要：{'、'.join(p.title for p in holders)}领取时需携带{label}。\n"
+    return f"不需要，办事指南中领取时不需携带{label}。\n"
 
 
 def common_copies(kb: Knowledge) -> List[Message]:

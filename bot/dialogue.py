@@ -66,6 +66,8 @@ class Reply:
 
 
 DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
+SUPPOSING = re.compile(r"(那)?(要是|如果|假如|万一|若是)")
+MATERIALS_ASKED = re.compile(r"(带|要|准备|交)(点)?(啥|什么|哪些)")
 RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
 TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
@@ -140,8 +142,9 @@ class Responder:
             if a.expiry:
                 a.aspects.insert(0, "policy:renewal_window")
                 a.strong_topics.insert(0, "policy:renewal_window")
-        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or a.aspects) and state.last_question and (
-                _elliptical(turn.text) or not a.has_domain_signal and len(turn.text) <= 12):
+        supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
+        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing)) \
+                and state.last_question and (_elliptical(turn.text) or supposing or not a.has_domain_signal and len(turn.text) <= 12):
             earlier = self.reader.read(state.last_question, today, context=state.procedure)
             if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
                 a.aspects = earlier.topics + a.aspects
@@ -172,7 +175,7 @@ class Responder:
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
                          replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
-        if turn.intent == "request_human" or asks_person:
+        if (turn.intent == "request_human" and turn.confidence >= CONFIDENT and CJK.search(turn.text)) or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         if silent and not a.gives_case_no:  # 延续注册收不收费: the guide does not say; nothing invented
             pid = a.procedures[0] if a.procedures else state.procedure
@@ -275,6 +278,8 @@ class Responder:
         if cues:
             if "materials" in cues and "collect" not in cues and "steps" in cues[:2]:
                 return "overview"
+            if "materials" in cues and "where" in cues and MATERIALS_ASKED.search(a.text):
+                return "materials"  # 要带啥 去哪交: the list says where it goes
             if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
                 return "where"
             return cues[0]
@@ -319,8 +324,20 @@ class Responder:
             return a.procedures
         if a.ambiguity:
             candidates = self._candidates(a, aspect, state)
+            if len(candidates) > 1 and self._same_for_all(candidates, a, aspect):
+                return candidates  # 补证不用交1寸照吧: both kinds of 补办 ask the same, so no need to ask which
             return candidates if len(candidates) == 1 else None
         return [state.procedure] if state.procedure else []
+
+    def _same_for_all(self, candidates: List[str], a: Analysis, aspect: Optional[str]) -> bool:
+        """A question about one material that every candidate answers alike (same material, same form)."""
+        kinds = self._focus_materials(a, aspect or "")
+        if not kinds or not (a.yes_no or a.form):
+            return False
+        def held(pid: str):
+            p = self.kb.procedure(pid)
+            return [(k, next((m.form for m in p.intake.materials if m.kind == k), "absent")) for k in kinds]
+        return len({tuple(held(pid)) for pid in candidates}) == 1
 
     def _candidates(self, a: Analysis, aspect: Optional[str], state: State) -> List[str]:
         """Narrow an ambiguity by the conversation (身份证变更 → 变更后补办) and by what
@@ -427,7 +444,8 @@ class Responder:
         if a.asks_copies:
             return answers.common_copies(self.kb)
         if aspect == "collect":
-            return answers.common_collection(self.kb, proxy=self._proxy_question(a))
+            asked = [k for k in a.materials if k != "certificate"] if a.yes_no else []
+            return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked)
         if aspect == "where" or (aspect == "steps" and a.stages):
             stages = self._asked_stages(a)[-1:] or a.stages[-1:] or ["受理"]  # 已经上报了，还要跑窗口吗: the later step
             return _yes(a) + answers.common_steps(self.kb, stages, where=aspect == "where" or a.yes_no)

@@ -19,7 +19,7 @@ LABELLED_NAME = re.compile(r"(姓名|名字|申请人|我叫|本人叫|我是|�
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
                         r"专业|遗失|现在|怎么样|什么|多少|到底|究竟|一下|一眼|好了|好没|下来|了|吗|呢|吧|没|[\s,，。.!！?？:：]")
 FORM_LABELS = ("姓名", "名字", "申请人")
-SELF_NAME = re.compile(r"(?:^|[\s,，])我([\u4e00-\u9fff]{2,3})(?=$|[\s,，]|身份证)")
+SELF_NAME = re.compile(r"(?:^|[\s,，!！?？。]|在吗|你好|您好)我([\u4e00-\u9fff]{2,3})(?=$|[\s,，]|身份证)")
 SYMBOLS = re.compile(r"[^\w\s·]")  # emoji and other signs around a bare name (赵敏 😅)
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
 # common surnames (those that also begin everyday words, such as 公 in 公司, are left out): a

@@ -137,6 +137,16 @@ CONVERSATIONS = {
     "other qualifications": [("二建转注册要不要解聘证明", ["utter_out_of_scope"], ["需要"]),
                              ("中级职称评审材料怎么准备", ["utter_out_of_scope"], [])],
     "withdrawing beats the technical line": [("系统里报错了 纸质的还没交 能撤回吗", ["撤回", "88381873"], [])],
+    "both kinds of 补办 need the photo": [("补证不用交1寸照吧 系统里本来就有照片的", ["一寸照原件", "注册证书遗失", "变更后补办证书"],
+                                           ["请问您要补办证书是哪种情况"])],
+    "the letter for collecting, every procedure": [("是不是不管啥业务 去领证都得带单位介绍信", ["不是所有业务都需要", "单位介绍信"], [])],
+    "after 上报 comes the window": [("注销在系统里报上去了 然后呢", ["2号窗口", "解聘证明"], ["88381873"])],
+    "the notice by its name": [("那个简化申报材料的通知 全名叫什么", ["关于进一下简化监理工程师执业资格注册申报材料的通知"], []),
+                               ("申请表个人承诺那一栏 现在多了句啥话", ["本人社会保险已由注册单位缴纳"], [])],
+    "withdrawing, and if the papers are in": [("系统里报错了 纸质的还没交 能撤回吗", ["撤回"], []),
+                                             ("要是已经交到2号窗口了呢", ["还没有送到省厅"], [])],
+    "how long a 补证 takes is not in the guide": [("补证一般要多久", ["审核和办理时限"], ["请问您要补办证书是哪种情况"])],
+    "English words for materials": [("延注 material list pls", ["延续注册申请表"], ["utter_handoff", "转接人工"])],
     "how we learn it is approved": [("怎么知道证书可以去拿了，会有人通知吗", ["浙江省建设信息港"], [])],
     "a business licence original is not asked": [("改名的话营业执照正本得拿到窗口给你们核对吧", ["营业执照复印件"],
                                                   ["utter_out_of_scope"])],
@@ -161,7 +171,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("ZJ2026000102 转注册到哪一步了", "ask_steps"),
                                           ("我们单位有个转注册的申请，现在到哪一步了", "ask_steps"),
                                           ("转注册被打回来了吗？想查一下", "ask_overview"),
-                                          ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials")])
+                                          ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials"),
+                                          ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
