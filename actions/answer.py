@@ -13,7 +13,7 @@ from bot import knowledge, status, understand
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise
 
-SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question")
+SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage")
 
 
 @lru_cache(maxsize=None)
@@ -40,6 +40,7 @@ def state_from(tracker: Tracker) -> State:
         pending_candidates=list(tracker.get_slot("pending_candidates") or []),
         failures=int(tracker.get_slot("failures") or 0),
         last_question=tracker.get_slot("last_question"),
+        case_stage=tracker.get_slot("case_stage"),
     )
 
 

@@ -328,6 +328,22 @@ def _bring_verdict(kb: Knowledge, with_step: Sequence[Procedure], kinds: Sequenc
     return f"不需要，办事指南中领取时不需携带{label}。\n"
 
 
+def material_stages(kb: Knowledge, kind: str) -> List[Message]:
+    """Where a material is asked for, procedure by procedure (单位介绍信: 领取 in six of them)."""
+    label = kb.material_kind(kind).label
+    uses = {}
+    for p in kb.procedures:
+        for s in p.steps:
+            for m in (*s.materials, *s.bring):
+                if m.kind == kind or (m.alternative and label in m.alternative):
+                    line = material_line(m, with_copies=False)
+                    uses.setdefault(f"{s.stage}时", []).append(p.title if line == label else f"{p.title}（{line}）")
+    if not uses:
+        return [{"text": f"办事指南中各项业务都不需要{label}。"}]
+    lines = [f"{when}：{'、'.join(items)}" for when, items in uses.items()]
+    return [{"text": f"办事指南中需要{label}的环节：\n" + numbered(lines)}]
+
+
 def common_copies(kb: Knowledge) -> List[Message]:
     copies = {m.copies for p in kb.procedures for m in p.intake.materials}
     if copies != {1}:

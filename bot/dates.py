@@ -21,13 +21,18 @@ _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", 
 _EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _EN_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+{_EN_MONTH},?\s+(20\d{{2}})")  # 15 march 2027
 _EN_MDY = re.compile(rf"{_EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d{{2}})")  # march 15, 2027
+_NEXT_YEAR_WORDS = re.compile(r"过了年|过完年|年后的?")  # 过了年2月份到期 → 明年2月
+_NEW_YEAR = re.compile(r"元旦(?:过后|之后|以后|后)?\s*((\d+|[一二两三四五六七八九十半]+)\s*个?\s*(天|周|星期|礼拜|月))?[^,，。]{0,6}(到期|过期|届满)")
+_MONTHS_AND_DAYS = re.compile(r"(还有|还剩|再过)\s*(\d+|[一二两三四五六七八九十]+)\s*个月\s*(?:零|又)\s*(\d+|[一二两三四五六七八九十]+)\s*天")
+_MONTH_ONLY = re.compile(r"(?<![\d年/.\-])(\d{1,2}|[一二三四五六七八九十]{1,2})\s*月份?(?![\d一二三四五六七八九十]|\s*\d|[日号底初中])")
+_PAST = re.compile(r"(已经|已|早就|就)[^,，。]{0,4}(到期|过期)|(到期|过期)了")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _N = r"(\d+|[一二两三四五六七八九十百零半]+)"
-_IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个多|多个|个)?\s*(月|天|年|周|星期)[^,，。]{{0,6}}(到期|过期|届满)")
-_LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(?:来|多)?\s*(个半|个多|个)?\s*(月|天|年|周|星期)")
+_IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个多|多个|个)?\s*(月|天|年|周|星期|礼拜)[^,，。]{{0,6}}(到期|过期|届满)")
+_LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(?:来|多)?\s*(个半|个多|个)?\s*(月|天|年|周|星期|礼拜)")
 _THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s*[号日]")
-_AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
-_AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期)")
+_AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期|礼拜)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
+_AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期|礼拜)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
 _THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2}|[一二三四五六七八九十]+)\s*[日号]?)?")
 
@@ -92,7 +97,10 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if not any(w in text for w in _EXPIRY_WORDS):
         return None
     now = now or today()
-    text = _english_dates(_arabic(text))
+    text = _english_dates(_arabic(_NEXT_YEAR_WORDS.sub("明年", text)))
+    found = _new_year_relative(text, now) or _months_and_days(text, now)
+    if found:
+        return found
     for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
         if re.search(word + r".{0,3}(到期|过期|届满)|(到|至)" + word + "(为止|截止|止|结束)", text):  # 有效期到今天为止
             from datetime import timedelta
@@ -120,10 +128,44 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     found = _relative_expiry(text, now)
     if found:
         return found
+    m = _MONTH_ONLY.search(text)  # 十月份就已经到期了 (past) / 3月份到期 (the next one)
+    if m:
+        month = _number(m.group(1))
+        if month and 1 <= month <= 12:
+            month = int(month)
+            past = bool(_PAST.search(text))
+            year = now.year if (month < now.month if past else month >= now.month) else now.year + (-1 if past else 1)
+            return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
     m = _YEAR_ONLY.search(text)  # 有效期到2029年: the year's last day, said so
     if m:
         return ExpiryDate(date(int(m.group(1)), 12, 31), precision="year")
     return None
+
+
+def _new_year_relative(text: str, now: date) -> Optional[ExpiryDate]:
+    """元旦过后半个月左右到期: counted from next 1 January."""
+    m = _NEW_YEAR.search(text)
+    if not m:
+        return None
+    from datetime import timedelta
+    new_year = date(now.year + 1, 1, 1)
+    days = 0
+    if m.group(1):
+        amount = _number(m.group(2)) or 0
+        days = int(amount * 30) if m.group(3) == "月" else int(amount * 7) if m.group(3) in ("周", "星期", "礼拜") else int(amount)
+    return ExpiryDate(new_year + timedelta(days=days), precision="approx")
+
+
+def _months_and_days(text: str, now: date) -> Optional[ExpiryDate]:
+    """还有三个月零两天到期."""
+    m = _MONTHS_AND_DAYS.search(text)
+    if not m:
+        return None
+    from datetime import timedelta
+    months, days = _number(m.group(2)), _number(m.group(3))
+    if not months or days is None:
+        return None
+    return ExpiryDate(months_before(now, -int(months)) + timedelta(days=int(days)), precision="approx")
 
 
 def _english_dates(text: str) -> str:
@@ -180,7 +222,7 @@ def _add(now: date, amount: float, unit: str) -> date:
     from datetime import timedelta
     if unit in ("天",):
         return now + timedelta(days=amount)
-    if unit in ("周", "星期"):
+    if unit in ("周", "星期", "礼拜"):
         return now + timedelta(weeks=amount)
     months = amount * (12 if unit == "年" else 1)
     whole = int(months)
@@ -197,7 +239,7 @@ def find_months_early(text: str) -> Optional[float]:
     if amount is None:
         return None
     unit = m.group(4)
-    return {"月": amount, "年": amount * 12, "天": amount / 30, "周": amount * 7 / 30, "星期": amount * 7 / 30}[unit]
+    return {"月": amount, "年": amount * 12, "天": amount / 30, "周": amount * 7 / 30, "星期": amount * 7 / 30, "礼拜": amount * 7 / 30}[unit]
 
 
 def months_before(day: date, months: int) -> date:

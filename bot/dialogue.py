@@ -54,6 +54,7 @@ class State:
     pending_candidates: List[str] = field(default_factory=list)
     failures: int = 0  # questions in a row the bot could not answer
     last_question: Optional[str] = None  # the last question answered, for 那延续注册也要吗
+    case_stage: Optional[str] = None  # the stage of the application this user looked up
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Reply:
 
 
 DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
+NEXT_ASKED = re.compile(r"下一步|接下来|然后呢|然后干|怎么办|怎么弄|怎么处理|该干嘛|干嘛|做什么|要做啥")
+STAGE_OF_MATERIAL = re.compile(r"哪(两|几)种情况|哪些情况|哪些业务|哪几个业务|哪几项业务|(哪个|哪一|什么|啥)(环节|步|阶段|时候)(用|交|带|要|提交|需要)|在哪(个|一)?(环节|步)|用在哪|干什么用|做什么用|什么用")
+STAGE_SUBJECT = re.compile(r"(申报|受理|领取)(这一步|这步|这个环节|环节|那一步|那步)")
 SUPPOSING = re.compile(r"(那)?(要是|如果|假如|万一|若是)")
 MATERIALS_ASKED = re.compile(r"(带|要|准备|交)(点)?(啥|什么|哪些)")
 RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
@@ -135,7 +139,7 @@ class Responder:
                 a = self.reader.read(state.pending_question, today)
             a.procedures, a.ambiguity = [chosen], None
             state = replace(state, pending_question=None, pending_candidates=[])
-        elif not a.procedures and not a.ambiguity and a.materials:
+        elif not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text):
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
         if not a.expiry and state.procedure == "renewal" and len(turn.text) <= 20:  # 延注想问下 → 27年2月28
             a.expiry = find_expiry(turn.text + " 到期", today) if DATE_LIKE.search(turn.text) else None
@@ -161,8 +165,8 @@ class Responder:
         silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
                               ) and not asks_person else None
         about_collecting = bool(a.materials) and "collect" in a.aspects  # 领证的介绍信由谁开，街道还是派出所
-        if (a.out_of_scope and not a.procedures and not a.topics and not asks_person and not silent
-                and not about_collecting):  # weather, exams
+        if a.foreign and not asks_person or (a.out_of_scope and not a.procedures and not a.topics and not asks_person
+                                             and not silent and not about_collecting):  # weather, exams, 江苏省住建厅
             return self._second_chance(turn, a, state, out_of_scope=True)
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
         own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
@@ -171,6 +175,8 @@ class Responder:
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
+        if stage is None and state.case_stage and NEXT_ASKED.search(turn.text) and not (a.topics or a.stages or a.procedures):
+            stage = self.kb.stage(state.case_stage)  # looked up, then 那我下一步干嘛
         pid = a.procedures[0] if a.procedures else state.procedure
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
@@ -197,11 +203,14 @@ class Responder:
                 return self._second_chance(turn, a, state, out_of_scope=True)
 
         aspect = self._aspect(turn, a)
-        if aspect and aspect.startswith(("policy:", "contact:")):
-            return self._topics(a, state)
         order = self._order_question(a)
         if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
             return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
+        used = self._material_stage_question(a)
+        if used:  # 单位介绍信是在哪个环节用的
+            return Reply(used, state)
+        if aspect and aspect.startswith(("policy:", "contact:")):
+            return self._topics(a, state)
         if not a.procedures and not a.ambiguity and aspect is None:
             return self._second_chance(turn, a, state)
 
@@ -278,7 +287,7 @@ class Responder:
         if cues:
             if "materials" in cues and "collect" not in cues and "steps" in cues[:2]:
                 return "overview"
-            if "materials" in cues and "where" in cues and MATERIALS_ASKED.search(a.text):
+            if "materials" in cues and "where" in cues and "collect" not in cues and MATERIALS_ASKED.search(a.text):
                 return "materials"  # 要带啥 去哪交: the list says where it goes
             if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
                 return "where"
@@ -302,6 +311,10 @@ class Responder:
         if "先" not in a.text and "同时" not in a.text:
             return None
         mentioned = [pid for pid, _, _ in self.reader.procedure_mentions(a.text, suppress=False)]
+        if len(mentioned) == 1 and a.ambiguity:  # 身份证姓名变更和补办证书，哪个先办: 补办 is the one that follows
+            p = self.kb.procedure(mentioned[0])
+            nxt = p.collection.next_procedure if p.collection else None
+            return p if nxt in a.ambiguity.candidates else None
         if len(mentioned) < 2:
             return None
         names = {self.kb.procedure(pid).name for pid in mentioned}
@@ -311,6 +324,12 @@ class Responder:
             if nxt and (nxt in mentioned or self.kb.procedure(nxt).name in names):
                 return p
         return None
+
+    def _material_stage_question(self, a: Analysis) -> Optional[List[dict]]:
+        """单位介绍信是在哪个环节用的: for a material with no procedure named, the steps that ask for it."""
+        if a.procedures or a.topics or len(a.materials) != 1 or not STAGE_OF_MATERIAL.search(a.text):
+            return None
+        return answers.material_stages(self.kb, a.materials[0])
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
@@ -406,6 +425,9 @@ class Responder:
 
     def _asked_stages(self, a: Analysis) -> List[str]:
         """The one step asked about; the step after it for 报完了下一步; all for several."""
+        subject = STAGE_SUBJECT.search(a.text)
+        if subject:  # 申报这一步是在网上报还是到窗口报
+            return [subject.group(1)]
         if a.asks_next and "还是" in a.text and len(set(a.stages)) == 1:  # 先打印再上报，还是报完了再打
             return a.stages[:1]
         if a.asks_next and a.stages[-1] == "申报":  # 上报了，接下来: the 申报 step ends 上报后打印申请表

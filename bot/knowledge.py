@@ -187,6 +187,7 @@ class Language:
     foreign_cues: Tuple[str, ...] = ()  # another office's business (驾驶证到期), unless a core word is there
     core_words: Tuple[str, ...] = ()  # words that keep a question ours despite a foreign cue (监理, 注册)
     foreign_patterns: Tuple[str, ...] = ()  # another profession's registration (造价工程师延续注册), unless 监理 is said
+    foreign_offices: Tuple[str, ...] = ()  # another province's office, the 监理员's certificate: never ours
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
@@ -482,8 +483,8 @@ def _language(data: dict) -> Language:
     if set(stages) != set(STAGES):
         top.fail(f"stages must name exactly {', '.join(STAGES)}")
     forms = {k: tuple(v) for k, v in (data.get("forms") or {}).items()}
-    foreign_patterns = top.texts("foreign_patterns")
-    _compile_patterns(top, foreign_patterns)
+    foreign_patterns, foreign_offices = top.texts("foreign_patterns"), top.texts("foreign_offices")
+    _compile_patterns(top, foreign_patterns + foreign_offices)
     silent = []
     for name, raw in (data.get("silent_topics") or {}).items():
         e = _Entry(file, f"silent topic {name}", raw)
@@ -500,7 +501,7 @@ def _language(data: dict) -> Language:
         proxy_cues=top.texts("proxy_cues"), status_cues=top.texts("status_cues", required=True),
         human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
         scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
-        foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns,
+        foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns, foreign_offices=foreign_offices,
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
         silent_topics=tuple(silent),
     )

@@ -21,9 +21,11 @@ from bot.terms import find_terms as _find_terms
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
-ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧")
+ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就一(张|样|份)|(别的|其他|其它)都不(用|要)")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 TOPIC_PRIORITY = 10
+HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
+CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
 SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
 ERRAND = re.compile(r"办(这个|理|的|手续|事)|(要|去|来|想|得)办(?!法)")  # 办这个得准备啥, not 猫不吃东西怎么办
@@ -54,6 +56,7 @@ class Analysis:
     hinted: Optional[str] = None  # the ambiguity's candidate the question's own words point to
     gives_case_no: bool = False  # ZJ2026000102 in the text: a lookup whatever else is named
     today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
+    foreign: bool = False  # another profession's or another office's business, whatever else it names
     follows: Optional[str] = None  # the earlier question whose topic this short follow-up continues
     silent: Optional[knowledge.SilentTopic] = None  # 收费 / 审核要多久: the guide does not say
 
@@ -87,6 +90,9 @@ class Reader:
         self._phones = [(kb.phones_of(c)[i].split("-")[-1], f"contact:{c.via or c.id}")
                         for c in kb.contacts if not c.via for i in range(len(kb.phones_of(c)))]
         self._yes_no = [re.compile(p) for p in kb.language.yes_no_patterns]
+        # 0571开头的那个号码 / 010的电话: an area code names the contacts whose numbers start with it
+        self._areas = [(re.compile(rf"(?<!\d){re.escape(phone.split('-')[0])}(?!\d)"), f"contact:{c.id}")
+                       for c in kb.contacts if not c.via for phone in kb.phones_of(c) if "-" in phone]
 
     def read(self, text: str, today: Optional[date] = None, context: Optional[str] = None) -> Analysis:
         """`context` is the procedure being discussed: it satisfies a policy's context words
@@ -94,6 +100,9 @@ class Reader:
         a = Analysis(text=text, today=today)
         mentions = self.procedure_mentions(text)
         a.procedures = [pid for pid, _, _ in mentions]
+        corrected = [m.end() for m in CORRECTION.finditer(text)]
+        if corrected and any(start >= corrected[-1] for _, start, _ in mentions):  # only what is said after 不是…是
+            a.procedures = [pid for pid, start, _ in mentions if start >= corrected[-1]]
         if not a.procedures:
             a.ambiguity = self._ambiguity(text)
         if a.ambiguity and a.ambiguity.hints_decide:
@@ -103,7 +112,9 @@ class Reader:
         a.stages = self._stages(text)
         a.yes_no = any(p.search(text) for p in self._yes_no)
         lang = self.kb.language
-        other_profession = "监理" not in text and any(re.search(p, text) for p in lang.foreign_patterns)
+        other_profession = ("监理" not in text and not HOLDING.search(text) and any(re.search(p, text) for p in lang.foreign_patterns)
+                            or any(re.search(p, text) for p in lang.foreign_offices))
+        a.foreign = other_profession
         a.out_of_scope = other_profession or any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
         if other_profession or (any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words)):
             a.procedures, a.ambiguity, a.hinted, a.materials = [], None, None, []  # 驾驶证快到期了: not 延续注册
@@ -224,6 +235,10 @@ class Reader:
                 continue
             if any(_mentioned(text, c) for c in cues):
                 scored[name] = priority
+        if not any(k.startswith("contact:") for k in scored):  # 浙江的事是打010那个吧: the cue names the contact
+            for area, topic in self._areas:
+                if area.search(text):
+                    scored[topic] = TOPIC_PRIORITY
         if a.expiry or a.months_early is not None:
             scored["policy:renewal_window"] = TOPIC_PRIORITY
         # words inside a procedure's name (号码 in 身份证号码变更) are not cues
@@ -257,6 +272,8 @@ def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
 
 
 def _negated(text: str, start: int) -> bool:
+    if text[max(0, start - 3):start] == "是不是":  # 是不是转注册 asks, it does not deny
+        return False
     return bool(NEGATION.search(text[max(0, start - 2):start]))
 
 

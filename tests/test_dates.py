@@ -22,6 +22,11 @@ TODAY = date(2026, 11, 24)
     ("离证书到期还剩一百天", date(2027, 3, 4), "approx"),
     ("还有一百二十天到期", date(2027, 3, 24), "approx"),
     ("my certificate expires on 15 march 2027", date(2027, 3, 15), "day"),
+    ("我那本证十月份就已经到期了", date(2026, 10, 31), "month"),
+    ("证书过期一礼拜了", date(2026, 11, 17), "approx"),
+    ("还有三个月零两天到期", date(2027, 2, 26), "approx"),
+    ("元旦过后半个月左右到期", date(2027, 1, 16), "approx"),
+    ("证书过了年2月份到期", date(2027, 2, 28), "month"),
     ("expiry date: march 15, 2027", date(2027, 3, 15), "day"),
 ])
 def test_find_expiry(text, expected, precision):

@@ -147,6 +147,22 @@ CONVERSATIONS = {
                                              ("要是已经交到2号窗口了呢", ["还没有送到省厅"], [])],
     "how long a 补证 takes is not in the guide": [("补证一般要多久", ["审核和办理时限"], ["请问您要补办证书是哪种情况"])],
     "English words for materials": [("延注 material list pls", ["延续注册申请表"], ["utter_handoff", "转接人工"])],
+    "where a material is used": [("单位介绍信是在哪个环节用的", ["领取时", "初始注册"], []),
+                                 ("情况说明在哪两种情况下要交", ["注册证书遗失", "变更后补办证书"], [])],
+    "an area code names the line": [("0571开头的那个号码是管什么的", ["监理协会"], ["88381756"]),
+                                    ("浙江省的监理工程师证有问题，是打010开头那个电话吧", ["81956261"], ["88381756", "88381873"])],
+    "other provinces and the 监理员": [("江苏省住建厅办监理注册在几号窗口", ["utter_out_of_scope"], ["2号窗口"]),
+                                      ("监理员证书到期了怎么延续", ["utter_out_of_scope"], ["延续注册申请表"])],
+    "a user corrects themself": [("注销要带啥……哦不是注销，是人要转到新单位去", ["变更注册申请表", "解聘证明"], ["注销注册申请表"])],
+    "是不是 asks, it does not deny": [("他这种情况是不是转注册，要带啥", ["变更注册申请表"], [])],
+    "the step named as the subject": [("申报这一步是在网上报还是到窗口报", ["企业登录企业版注册监理工程师管理系统"], [])],
+    "a change before its reissue": [("身份证姓名变更和补办证书，哪个先办", ["再申请遗失补办"], [])],
+    "after 受理": [("企业更名", [], []), ("受理之后呢", ["建设部审核通过后"], [])],
+    "the address is not in the guide": [("省厅具体在哪条路，2号窗口在几楼", ["省厅的具体地址"], [])],
+    "expiry dates in passing": [("我那本证十月份就已经到期了，现在还能走延续吗", ["不能办理"], []),
+                                ("证书过期一礼拜了，延续还能补报吗", ["不能办理"], []),
+                                ("还有三个月零两天到期，现在报延续行不行", ["2026年11月26日"], ["现在就可以"]),
+                                ("元旦过后半个月左右到期，现在能走延续吗", ["可以"], [])],
     "how we learn it is approved": [("怎么知道证书可以去拿了，会有人通知吗", ["浙江省建设信息港"], [])],
     "a business licence original is not asked": [("改名的话营业执照正本得拿到窗口给你们核对吧", ["营业执照复印件"],
                                                   ["utter_out_of_scope"])],
@@ -196,3 +212,12 @@ def test_nothing_fits(responder):
     assert reply.messages[0].get("response") in ("utter_not_understood",) or "请问您要咨询哪项业务" in reply.messages[0].get("text", "")
     reply = responder.respond(Turn("abc", "nlu_fallback"), State(), TODAY)
     assert not reply.understood or reply.messages == [{"response": "utter_out_of_scope"}]
+
+
+def test_after_a_lookup_the_next_step_is_for_that_application(responder):
+    state = State(procedure="transfer", case_stage="已退回")
+    reply = responder.respond(Turn(normalise("那我下一步干嘛"), "nlu_fallback", 0.3), state, TODAY)
+    assert "重新申报" in reply.messages[0]["text"] and "解聘证明" in reply.messages[0]["text"]
+    # a question about another procedure is that procedure's, not the looked-up stage
+    reply = responder.respond(Turn(normalise("初始注册怎么办"), "nlu_fallback", 0.3), state, TODAY)
+    assert "重新申报" not in reply.messages[0]["text"]

@@ -43,7 +43,8 @@ def test_both_details_from_one_message():
 
 @pytest.mark.parametrize("text", ["ZJ2026100001陈静那个申请办到哪了", "麻烦帮忙查下ZJ2026100001，陈静的，现在怎么样了",
                                   "ZJ2026100001 陈静 延续注册进度", "编号 ZJ 2026 100 001，姓名陈静", "ZJ-2026-100001 陈静",
-                                  "算了 先帮我查个进度 ZJ2026100001 陈静", "ZJ2026100001 陈 静 好了没"])
+                                  "算了 先帮我查个进度 ZJ2026100001 陈静", "ZJ2026100001 陈 静 好了没",
+                                  "ZJ2026100001 陈静 4321 帮忙查下", "我同事陈静的已经报了，编号ZJ2026100001，帮看看到哪了"])
 def test_a_name_among_other_words_is_found(text):
     _, events = run(status_actions.ValidateStatusForm(), tracker(text, "check_status"))
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
@@ -96,6 +97,7 @@ def test_lookup_found_not_found_and_privacy():
     assert "已公告" in messages[0]["text"] and messages[1]["custom"]["type"] == "timeline"
     assert SlotSet("case_no", None) in events and SlotSet("identity", None) in events
     assert SlotSet("procedure", "renewal") in events  # 那领证要带什么 is about this application
+    assert SlotSet("case_stage", "已公告") in events  # 那我下一步干嘛 too
     messages, _ = run(status_actions.ActionStatusLookup(), tracker("", slots={"case_no": "ZJ2026100001", "identity": "张三"}))
     shown = [m for m in messages if (m.get("custom") or {}).get("type") != "meta"]
     assert [m["response"] for m in shown] == ["utter_lookup_no_match"]
