@@ -505,7 +505,7 @@ class Responder:
         """NLU found nothing we can use: match against the knowledge's own questions,
         else say so plainly (and offer the contacts and a person)."""
         match = process.extractOne(turn.text, self._questions, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        if match and turn.text:
+        if match and turn.text and not a.foreign:  # 一级建造师初始注册 is close to our 初始注册 question, and not ours
             retry = self.reader.read(match[0])
             if retry.has_domain_signal:
                 return self._respond(Turn(text=match[0]), state, a.today or clock_today())
