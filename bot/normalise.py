@@ -25,6 +25,13 @@ _CIRCLED = re.compile("[\u2460-\u2469]")
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
+# pinyin typed in the middle of Chinese when the input method was off (公司gai名了 zhengshu咋办);
+# replaced only next to a Chinese character, so English words are left alone
+_PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu": "延续", "zhuxiao": "注销",
+           "buban": "补办", "dianhua": "电话", "zhaopian": "照片", "jiepin": "解聘", "gaiming": "改名", "gai": "改"}
+_PINYIN_NEXT_TO_CJK = re.compile(
+    r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
+    r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")
 MAX_LENGTH = 1000
 
 _converter = opencc.OpenCC("t2s")
@@ -60,6 +67,7 @@ class Normaliser:
         text = _REPEATED_PUNCT.sub(r"\1", text)
         for old, new in _COLLOQUIAL:
             text = text.replace(old, new)
+        text = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
         return self.correct_terms(text)
 
     def correct_terms(self, text: str) -> str:

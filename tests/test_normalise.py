@@ -17,6 +17,8 @@ from bot.normalise import MAX_LENGTH, normalise
     ("监理协汇电话", "监理协会电话"),
     ("社宝证明", "社保证明"),
     ("身份证姓名等其它变更", "身份证姓名等其他变更"),
+    ("公司gai名了 zhengshu咋办", "公司改名了证书怎么办"),  # pinyin next to Chinese
+    ("i want to gain access", "i want to gain access"),  # English is left alone
 ])
 def test_normalises(raw, clean):
     assert normalise(raw) == clean
