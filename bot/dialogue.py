@@ -67,6 +67,7 @@ class Reply:
 
 
 DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
+WHO_APPROVES = re.compile(r"(哪里|谁|哪个部门|哪儿|哪一级)(来)?(审|批)")
 NEXT_ASKED = re.compile(r"下一步|接下来|然后呢|然后干|怎么办|怎么弄|怎么处理|该干嘛|干嘛|做什么|要做啥")
 STAGE_OF_MATERIAL = re.compile(r"哪(两|几)种情况|哪些情况|哪些业务|哪几个业务|哪几项业务|(哪个|哪一|什么|啥)(环节|步|阶段|时候)(用|交|带|要|提交|需要)|在哪(个|一)?(环节|步)|用在哪|干什么用|做什么用|什么用")
 STAGE_SUBJECT = re.compile(r"(申报|受理|领取)(这一步|这步|这个环节|环节|那一步|那步)")
@@ -260,6 +261,8 @@ class Responder:
         Strong topics (a policy, a phone number) come first; the window and the announcements
         only when no procedure is named (补办的证书去哪个窗口拿 is about collecting). Then the
         question's own words, best first; the intent decides only when the words do not."""
+        if "contact:announcements" in a.topics and WHO_APPROVES.search(a.text):
+            return "contact:announcements"  # 转注册材料交到省厅以后由哪里审核
         if (a.strong_topics == ["policy:renewal_window"] and not a.expiry and a.months_early is None
                 and "collect" in a.aspects and not any(w in a.text for w in ("提前", "提早", "最早"))):
             return "collect"  # 啥时候能去贴条: when to collect, not when to apply
