@@ -8,7 +8,7 @@ import calendar
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Optional
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
@@ -21,6 +21,7 @@ _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", 
 _EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _EN_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+{_EN_MONTH},?\s+(20\d{{2}})")  # 15 march 2027
 _EN_MDY = re.compile(rf"{_EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d{{2}})")  # march 15, 2027
+_DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
 _NEXT_YEAR_WORDS = re.compile(r"过了年|过完年|年后的?")  # 过了年2月份到期 → 明年2月
 _NEW_YEAR = re.compile(r"元旦(?:过后|之后|以后|后)?\s*((\d+|[一二两三四五六七八九十半]+)\s*个?\s*(天|周|星期|礼拜|月))?[^,，。]{0,6}(到期|过期|届满)")
 _MONTHS_AND_DAYS = re.compile(r"(还有|还剩|再过)\s*(\d+|[一二两三四五六七八九十]+)\s*个月\s*(?:零|又)\s*(\d+|[一二两三四五六七八九十]+)\s*天")
@@ -103,7 +104,6 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
         return found
     for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
         if re.search(word + r".{0,3}(到期|过期|届满)|(到|至)" + word + "(为止|截止|止|结束)", text):  # 有效期到今天为止
-            from datetime import timedelta
             return ExpiryDate(now + timedelta(days=offset))
     for pattern in (_FULL_DATE, _COMPACT_DATE):
         for m in pattern.finditer(text):
@@ -142,12 +142,16 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     return None
 
 
+def bare_date(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
+    """A date said on its own (27年2月28), read as an expiry when renewal is being discussed."""
+    return find_expiry(text + " 到期", now) if _DATE_LIKE.search(text) else None
+
+
 def _new_year_relative(text: str, now: date) -> Optional[ExpiryDate]:
     """元旦过后半个月左右到期: counted from next 1 January."""
     m = _NEW_YEAR.search(text)
     if not m:
         return None
-    from datetime import timedelta
     new_year = date(now.year + 1, 1, 1)
     days = 0
     if m.group(1):
@@ -161,7 +165,6 @@ def _months_and_days(text: str, now: date) -> Optional[ExpiryDate]:
     m = _MONTHS_AND_DAYS.search(text)
     if not m:
         return None
-    from datetime import timedelta
     months, days = _number(m.group(2)), _number(m.group(3))
     if not months or days is None:
         return None
@@ -219,7 +222,6 @@ def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
 
 
 def _add(now: date, amount: float, unit: str) -> date:
-    from datetime import timedelta
     if unit in ("天",):
         return now + timedelta(days=amount)
     if unit in ("周", "星期", "礼拜"):

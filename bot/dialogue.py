@@ -15,7 +15,7 @@ import re
 from rapidfuzz import fuzz, process
 
 from bot import answers
-from bot.dates import find_expiry, today as clock_today
+from bot.dates import ExpiryDate, bare_date, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.understand import Analysis, Reader
@@ -66,7 +66,7 @@ class Reply:
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
 
 
-DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七八九十]+月|\d{1,2}月")
+RENEWAL_WINDOW = "policy:renewal_window"
 WHO_APPROVES = re.compile(r"(哪里|谁|哪个部门|哪儿|哪一级)(来)?(审|批)")
 NEXT_ASKED = re.compile(r"下一步|接下来|然后呢|然后干|怎么办|怎么弄|怎么处理|该干嘛|干嘛|做什么|要做啥")
 STAGE_OF_MATERIAL = re.compile(r"哪(两|几)种情况|哪些情况|哪些业务|哪几个业务|哪几项业务|(哪个|哪一|什么|啥)(环节|步|阶段|时候)(用|交|带|要|提交|需要)|在哪(个|一)?(环节|步)|用在哪|干什么用|做什么用|什么用")
@@ -142,11 +142,11 @@ class Responder:
             state = replace(state, pending_question=None, pending_candidates=[])
         elif not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text):
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
-        if not a.expiry and state.procedure == "renewal" and len(turn.text) <= 20:  # 延注想问下 → 27年2月28
-            a.expiry = find_expiry(turn.text + " 到期", today) if DATE_LIKE.search(turn.text) else None
-            if a.expiry:
-                a.aspects.insert(0, "policy:renewal_window")
-                a.strong_topics.insert(0, "policy:renewal_window")
+        expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
+        if expiry:
+            a.expiry = expiry
+            a.aspects.insert(0, RENEWAL_WINDOW)
+            a.strong_topics.insert(0, RENEWAL_WINDOW)
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
         if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing)) \
                 and state.last_question and (_elliptical(turn.text) or supposing or not a.has_domain_signal and len(turn.text) <= 12):
@@ -155,12 +155,6 @@ class Responder:
                 a.aspects = earlier.topics + a.aspects
                 a.strong_topics = earlier.strong_topics
                 a.follows = state.last_question
-        if a.procedures == ["renewal"] and a.yes_no and not a.expiry and state.last_question:
-            earlier = self.reader.read(state.last_question, today)  # 我证书昨天到期了 → 还能续吗
-            if earlier.expiry:
-                a.expiry = earlier.expiry
-                a.aspects.insert(0, "policy:renewal_window")
-                a.strong_topics.insert(0, "policy:renewal_window")
 
         asks_person = any(c in turn.text for c in self.kb.language.human_cues)
         silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
@@ -239,6 +233,17 @@ class Responder:
 
     # -- understanding the turn ---------------------------------------------------------
 
+    def _expiry_from_context(self, text: str, a: Analysis, state: State, today: date) -> Optional[ExpiryDate]:
+        """While renewal is discussed a bare date is the expiry (延注想问下 → 27年2月28), and
+        还能续吗 asks again about the expiry said before (我证书昨天到期了)."""
+        if state.procedure == "renewal" and len(text) <= 20:
+            found = bare_date(text, today)
+            if found:
+                return found
+        if a.procedures == ["renewal"] and a.yes_no and state.last_question:
+            return self.reader.read(state.last_question, today).expiry
+        return None
+
     def _chosen_procedure(self, turn: Turn, a: Analysis, state: State) -> Tuple[Optional[str], Optional[str]]:
         """(procedure id, how): picked by button, by answering our clarifying question,
         or named in an elliptical follow-up; (None, None) otherwise."""
@@ -263,7 +268,7 @@ class Responder:
         question's own words, best first; the intent decides only when the words do not."""
         if "contact:announcements" in a.topics and WHO_APPROVES.search(a.text):
             return "contact:announcements"  # 转注册材料交到省厅以后由哪里审核
-        if (a.strong_topics == ["policy:renewal_window"] and not a.expiry and a.months_early is None
+        if (a.strong_topics == [RENEWAL_WINDOW] and not a.expiry and a.months_early is None
                 and "collect" in a.aspects and not any(w in a.text for w in ("提前", "提早", "最早"))):
             return "collect"  # 啥时候能去贴条: when to collect, not when to apply
         if a.strong_topics:
