@@ -9,6 +9,7 @@ and failed lookups are limited per sender and per case number.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import time
@@ -57,6 +58,9 @@ failures = sa.Table(
     sa.Column("sender", sa.String(200), nullable=False, index=True),
     sa.Column("case_no", sa.String(64), nullable=False, index=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
+    # a digest of the (number, identity) tried: the same wrong guess again teaches a prober
+    # nothing, so only distinct guesses count towards the limit (NULL in rows of older versions)
+    sa.Column("guess", sa.String(32), nullable=True),
 )
 
 _t2s = opencc.OpenCC("t2s")
@@ -142,6 +146,7 @@ class CaseStore:
         self.engine = db.engine(self.url)
         self.kb = kb or knowledge.default()
         metadata.create_all(self.engine)
+        db.add_missing_columns(self.engine, metadata)
 
     # -- import -------------------------------------------------------------------------
 
@@ -233,7 +238,9 @@ class CaseStore:
 
     def lookup(self, case_no: str, identity: str, sender: str, now: Optional[float] = None) -> Lookup:
         """Find a case for an applicant. Unknown numbers and wrong identities look the same;
-        after FAILURE_LIMIT failures in FAILURE_WINDOW, per sender or per number, refuse."""
+        after FAILURE_LIMIT distinct wrong guesses in FAILURE_WINDOW, per sender or per number,
+        refuse. Repeating the same wrong guess (a user retyping a misspelt name) gives a prober
+        nothing new, so it is not counted again."""
         now = time.time() if now is None else now
         number = normalise_case_no(case_no)[:64]
         retry_at = self._locked_until(sender, number, now)
@@ -242,7 +249,8 @@ class CaseStore:
         case = self.get(number) if number else None
         if case is None or not identity_matches(case, identity):
             with self.engine.begin() as conn:
-                conn.execute(failures.insert().values(sender=sender[:200], case_no=number, at=now))
+                conn.execute(failures.insert().values(sender=sender[:200], case_no=number, at=now,
+                                                      guess=guess_digest(number, identity)))
             return Lookup("no_match", retry_at=self._locked_until(sender, number, now))
         return Lookup("found", case=case, history=self.history_of(number))
 
@@ -256,11 +264,21 @@ class CaseStore:
             for column, value in ((failures.c.sender, sender[:200]), (failures.c.case_no, number)):
                 if value is None:
                     continue
-                times = [r.at for r in conn.execute(
-                    sa.select(failures.c.at).where(column == value, failures.c.at > since).order_by(failures.c.at))]
-                if len(times) >= FAILURE_LIMIT:
-                    return times[-FAILURE_LIMIT] + FAILURE_WINDOW
+                last_try: dict = {}  # each distinct guess, when it was last tried
+                for row in conn.execute(sa.select(failures.c.id, failures.c.at, failures.c.guess)
+                                        .where(column == value, failures.c.at > since)):
+                    key = row.guess or row.id
+                    last_try[key] = max(last_try.get(key, 0.0), row.at)
+                if len(last_try) >= FAILURE_LIMIT:
+                    return sorted(last_try.values())[-FAILURE_LIMIT] + FAILURE_WINDOW
         return None
+
+
+def guess_digest(number: str, identity: str) -> str:
+    """A short digest of a failed guess: enough to tell guesses apart, and no name kept."""
+    normal = normalise_id_last4(identity)
+    normal = normal if ID_LAST4_RE.match(normal) else normalise_name(identity)
+    return hashlib.sha256(f"{number}\n{normal}".encode("utf-8")).hexdigest()[:32]
 
 
 def identity_matches(case: Case, identity: str) -> bool:

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import cases
-from bot.cases import CaseStore, ImportFailed
+from bot.cases import CaseStore, ImportFailed, failures
 from conftest import DATA, ROOT
 
 HEADER = "case_no,name,id_last4,company,procedure,stage,updated_at,note\n"
@@ -91,10 +91,28 @@ def test_failures_lock_a_sender_and_a_number_for_fifteen_minutes(store):
     locked = store.lookup("ZJ2026000101", "王小明", "prober", now=t + 10)
     assert locked.status == "locked" and locked.retry_at == pytest.approx(t + 15 * 60)
     assert store.lookup("ZJ2026000101", "王小明", "prober", now=t + 15 * 60 + 1).status == "found"
-    for i in range(5):  # the same number from five different senders
-        store.lookup("ZJ2026000102", "错的", f"sender-{i}", now=t + i)
+    for i, guess in enumerate(("张三", "李四", "王五", "0000", "0001")):  # one number, five senders
+        store.lookup("ZJ2026000102", guess, f"sender-{i}", now=t + i)
     assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 20).status == "locked"
     assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 15 * 60 + 10).status == "found"
+
+
+def test_the_same_wrong_guess_again_is_not_a_new_try(store):
+    """A user retyping the same misspelt name, or many visitors trying one wrong name, teach a
+    prober nothing new: only distinct guesses count towards the lockout."""
+    store.import_csv(GOOD.encode())
+    t = 1_000_000.0
+    for i in range(8):
+        assert store.lookup("ZJ2026000101", "王晓明", f"visitor-{i % 2}", now=t + i).status == "no_match"
+    for i in range(4):
+        assert store.lookup("ZJ2026000101", " 王 晓明 ", "visitor-0", now=t + 10 + i).status == "no_match"
+    assert store.lookup("ZJ2026000101", "王小明", "visitor-1", now=t + 20).status == "found"
+    for i, guess in enumerate(("张三", "李四", "王五", "0000")):  # four more distinct guesses: five
+        store.lookup("ZJ2026000101", guess, "visitor-0", now=t + 30 + i)
+    assert store.lookup("ZJ2026000101", "王小明", "visitor-1", now=t + 40).status == "locked"
+    with store.engine.connect() as conn:  # what is kept of a wrong guess is a digest, not the name
+        kept = " ".join(str(v) for row in conn.execute(sa.select(failures)) for v in row)
+    assert "晓明" not in kept and "张三" not in kept
 
 
 def test_set_stage_records_history(store):

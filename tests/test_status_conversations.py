@@ -81,8 +81,8 @@ def test_lockout_per_sender(running_bot):
 
 
 def test_lockout_per_case_number_across_senders(running_bot):
-    for _ in range(5):
-        running_bot.text("查询进度，申请编号ZJ2026100007，姓名李四", running_bot.new_sender())
+    for name in ("李四", "张三", "周九", "钱七", "孙八"):  # five distinct wrong guesses, five senders
+        running_bot.text(f"查询进度，申请编号ZJ2026100007，姓名{name}", running_bot.new_sender())
     reply = running_bot.text("查询进度，申请编号ZJ2026100007，姓名王五", running_bot.new_sender())
     assert "查询失败次数过多" in reply and "已受理" not in reply
     assert "已受理" in running_bot.text("查询进度，申请编号ZJ2026100008，姓名赵六", running_bot.new_sender())
