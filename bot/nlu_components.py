@@ -31,6 +31,7 @@ class TextNormaliser(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        rasa_speedups.freeze_loaded_heap()  # the model is loaded: the first message is here
         for message in messages:
             self._normalise(message)
         return messages
