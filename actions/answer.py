@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge, status, understand
 from bot.dialogue import Responder, State, Turn
-from bot.normalise import normalise
+from bot.normalise import normalise, normalise_words
 
 SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage")
 
@@ -24,11 +24,14 @@ def responder() -> Responder:
 def turn_from(tracker: Tracker) -> Turn:
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
+    typed = next((e.get("text") for e in reversed(tracker.events or []) if e.get("event") == "user"), None)
+    text = message.get("text") or ""
     return Turn(
-        text=normalise(message.get("text") or ""),
+        text=normalise(text),
         intent=intent.get("name") or "nlu_fallback",
         confidence=float(intent.get("confidence") or 0.0),
         entities=list(message.get("entities") or []),
+        spaced=normalise_words(typed if typed is not None else text),  # latest_message has Rasa's normalised text
     )
 
 
@@ -82,7 +85,7 @@ class ActionAnswer(Action):
         state = state_from(tracker)
         turn = turn_from(tracker)
         if tracker.get_slot("case_no"):  # a lookup just failed: a name or ID last four alone tries it again
-            identity = status.find_identity(turn.text, bare=True)
+            identity = turn.identity(bare=True)
             if identity and status.plausible_identity(identity) and not understand.default().read(turn.text).procedures:
                 return [FollowupAction("status_form")]
             return await self.run_answer(dispatcher, turn, state) + [SlotSet("case_no", None)]

@@ -51,7 +51,7 @@ class ValidateStatusForm(FormValidationAction):
         so is a question NLU took for a status request (审核结果在哪个网站看)."""
         turn = turn_from(tracker)
         reading = understand.default().read(turn.text)
-        if not reading.out_of_scope and (status.find_case_no(turn.text) or status.find_identity(turn.text)):
+        if not reading.out_of_scope and (status.find_case_no(turn.text) or turn.identity()):
             return None
         asked_else = tracker.active_loop_name == FORM and turn.intent in QUESTION_INTENTS and turn.confidence >= 0.6
         if not asked_else and not _domain_question(turn.text, turn.confidence, starting=tracker.active_loop_name != FORM):
@@ -71,7 +71,7 @@ class ValidateStatusForm(FormValidationAction):
     async def extract_identity(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         retrying = bool(tracker.get_slot("case_no")) and not tracker.get_slot("identity")  # after a failed lookup
         asking = tracker.get_slot("requested_slot") == "identity" or retrying
-        found = status.find_identity(_text(tracker), bare=asking)
+        found = turn_from(tracker).identity(bare=asking)
         return {"identity": found} if found else {}
 
     def validate_case_no(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:

@@ -129,19 +129,40 @@ def proxy_lead(step: Step, proxy: Optional[str]) -> str:
     return "不必须本人前往，" if proxy == "must" else "可以，"
 
 
-def collection(kb: Knowledge, p: Procedure, proxy: Optional[str] = None) -> List[Message]:
+def collection(kb: Knowledge, p: Procedure, proxy: Optional[str] = None, asks_stamp: bool = False) -> List[Message]:
+    """How the result is collected; `asks_stamp` (专业增加批下来以后不用贴条吧) puts whether this
+    procedure ends with 贴条 first."""
     step = p.collection
     if step is None:
         last = p.steps[-1]
-        return [{"text": f"【{p.title}】办事指南中该业务只有申报、受理两步，没有领取环节。受理：{last.text}",
+        verdict = "不需要。" if asks_stamp else ""
+        return [{"text": f"{verdict}【{p.title}】办事指南中该业务只有申报、受理两步，没有领取环节。受理：{last.text}",
                  "buttons": follow_up_buttons(p, skip="collect")}]
     lead = proxy_lead(step, proxy)
-    text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + f"【{p.title}】{step.stage}：{step.text}"
+    if asks_stamp:
+        lead = "需要。" if "贴条" in step.text else f"不需要。{p.title}审核通过后是{step.purpose or '领取'}，不办理贴条。"
+    text = (f"{lead}{PROXY}均可办理。\n" if lead and not asks_stamp else lead) + f"【{p.title}】{step.stage}：{step.text}"
     if step.bring:
         text += f"\n需携带：{'、'.join(material_line(m, with_copies=False) for m in step.bring)}"
     if step.next_procedure:
         text += "\n\n" + _next_procedure_text(kb, step)
     return [{"text": text, "buttons": follow_up_buttons(p, skip="collect")}]
+
+
+STAMP = re.compile(r"“([^”]*章)”")
+
+
+def stamps_compared(kb: Knowledge, procedures: Sequence[Procedure]) -> List[Message]:
+    """Which stamp each procedure's collection step names, as the guide writes it, and whether
+    the names are the same."""
+    lines, names = [], []
+    for p in procedures:
+        found = STAMP.search(p.collection.text) if p.collection else None
+        names.append(found.group(1) if found else None)
+        lines.append(f"{p.title}：{p.collection.stage}时{p.collection.purpose}" if found else f"{p.title}：办事指南未写加盖印章")
+    same = None not in names and len(set(names)) == 1
+    lead = "办事指南中写的是同一个章：" if same else "办事指南中的写法不同："
+    return [{"text": lead + "\n" + numbered(lines)}]
 
 
 def where(kb: Knowledge, p: Procedure, stages: Sequence[str] = ()) -> List[Message]:
@@ -160,7 +181,7 @@ def notes(kb: Knowledge, p: Procedure) -> List[Message]:
 
 def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Optional[str], yes_no: bool,
                    stages: Sequence[str] = (), lacking: Sequence[str] = (), only: bool = False,
-                   question: str = "") -> List[Message]:
+                   question: str = "", besides: bool = False) -> List[Message]:
     """Answer about one material: needed or not, original or copy, how many, where; then the
     whole list for that step (what to hand in, or what to bring to collect).
 
@@ -187,6 +208,11 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
         others = [x for x in step.materials + step.bring if x.kind not in kinds]
         if only and others:  # 只带证书去行不行: not enough, name the rest
             parts.append(f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。")
+            continue
+        if besides:  # 除了申请表还要别的材料吗: the rest of the list, or nothing more
+            rest = "、".join(material_line(x, with_copies=False) for x in others)
+            parts.append(f"需要。除{m.name}外，{p.title}{where_text}还需携带：{rest}。" if others
+                         else f"不需要。{p.title}{where_text}只需携带{material_line(m)}。")
             continue
         level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
         if only:  # 加专业只带申请表就行吧: it is the whole list

@@ -31,6 +31,7 @@ INTENT_ASPECT = {
 CHITCHAT = {"greet": "utter_greet", "thanks": "utter_thanks", "goodbye": "utter_goodbye"}
 CONFIDENT = 0.6
 CHITCHAT_CONFIDENT = 0.7
+CHITCHAT_LONGEST = 30  # a greeting, thanks or goodbye told by NLU alone is short
 INTENT_ALONE = 0.85
 FAILURES_BEFORE_HANDOFF = 2
 FUZZY_CUTOFF = 72
@@ -44,6 +45,12 @@ class Turn:
     intent: str = "nlu_fallback"
     confidence: float = 0.0
     entities: List[dict] = field(default_factory=list)
+    spaced: str = ""  # the text normalised word by word, the user's spaces kept (for names)
+
+    def identity(self, bare: bool = False) -> Optional[str]:
+        """The applicant's name or ID last four: where the user's spaces end a name (赵敏 为啥被退回),
+        else in the tidy text (王 小明 is one name)."""
+        return (self.spaced and find_identity(self.spaced, bare)) or find_identity(self.text, bare)
 
 
 @dataclass
@@ -74,7 +81,10 @@ STAGE_SUBJECT = re.compile(r"(申报|受理|领取)(这一步|这步|这个环�
 SUPPOSING = re.compile(r"(那)?(要是|如果|假如|万一|若是)")
 MATERIALS_ASKED = re.compile(r"(带|要|准备|交)(点)?(啥|什么|哪些)")
 RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
+RETURNED_TOLD = re.compile(r"(打回|退回|驳回)(来|去)?了")  # 我们报的注册被退回来了
 TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
+NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}贴条")  # 不用贴条吧 / 是不是都要贴条
+SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
@@ -149,14 +159,16 @@ class Responder:
             a.strong_topics.insert(0, RENEWAL_WINDOW)
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
         if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing)) \
-                and state.last_question and (_elliptical(turn.text) or supposing or not a.has_domain_signal and len(turn.text) <= 12):
+                and not self._chitchat(turn) and state.last_question and (_elliptical(turn.text) or supposing or not a.has_domain_signal and len(turn.text) <= 12):
             earlier = self.reader.read(state.last_question, today, context=state.procedure)
             if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
                 a.aspects = earlier.topics + a.aspects
                 a.strong_topics = earlier.strong_topics
                 a.follows = state.last_question
 
-        asks_person = any(c in turn.text for c in self.kb.language.human_cues)
+        # 监理系统有没有人工客服电话 asks for a line's number, not to be handed to a person
+        wants_number = any(t.startswith("contact:") for t in a.topics) and any(w in turn.text for w in ("电话", "号码", "热线"))
+        asks_person = any(c in turn.text for c in self.kb.language.human_cues) and not wants_number
         silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
                               ) and not asks_person else None
         about_collecting = bool(a.materials) and "collect" in a.aspects  # 领证的介绍信由谁开，街道还是派出所
@@ -166,7 +178,9 @@ class Responder:
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
         own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
                     or bool(RETURNED_ASKED.search(turn.text))  # 转注册被打回来了吗
-                    or (a.status_request and find_identity(turn.text) is not None))  # 我叫李华…延续到哪一步了
+                    or (bool(RETURNED_TOLD.search(turn.text)) and bool(OWN_APPLICATION.search(turn.text))
+                        and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
+                    or (a.status_request and turn.identity() is not None))  # 我叫李华…延续到哪一步了
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
@@ -176,7 +190,8 @@ class Responder:
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
                          replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
-        if (turn.intent == "request_human" and turn.confidence >= CONFIDENT and CJK.search(turn.text)) or asks_person:
+        if (turn.intent == "request_human" and turn.confidence >= CONFIDENT and CJK.search(turn.text) and not wants_number) \
+                or asks_person:
             return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
         if silent and not a.gives_case_no:  # 延续注册收不收费: the guide does not say; nothing invented
             pid = a.procedures[0] if a.procedures else state.procedure
@@ -222,9 +237,12 @@ class Responder:
             return Reply(answers.ask_procedure(self.kb),
                          replace(state, pending_question=turn.text, pending_candidates=[p.id for p in self.kb.procedures]))
 
-        messages: List[dict] = []
-        for pid in procedures[:MAX_PROCEDURES]:
-            messages += self._answer(self.kb.procedure(pid), aspect or "overview", a)
+        if len(procedures) > 1 and "章" in a.text and SAME_ASKED.search(a.text):  # 延注跟加专业盖的章是同一个不
+            return Reply(answers.stamps_compared(self.kb, [self.kb.procedure(pid) for pid in procedures]), state)
+        answered = [self._answer(self.kb.procedure(pid), aspect or "overview", a) for pid in procedures[:MAX_PROCEDURES]]
+        messages = _joint_verdict(answered) if a.yes_no else []
+        for each in answered:
+            messages += each
         current = self.kb.procedure(procedures[-1])
         if aspect == "collect" and current.collection and current.collection.next_procedure:
             current = self.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
@@ -307,11 +325,16 @@ class Responder:
     def _chitchat(self, turn: Turn) -> Optional[str]:
         """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
         sure = turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6
-        if turn.intent in CHITCHAT and sure and CJK.search(turn.text):  # not "Write me a SQL query"
+        if turn.intent in CHITCHAT and sure and CJK.search(turn.text) and len(turn.text) <= CHITCHAT_LONGEST:
+            # not "Write me a SQL query", nor 500 times 啊
             return turn.intent
-        for name, cues in self.kb.language.chitchat_cues.items():
+        lang = self.kb.language
+        for name, cues in lang.chitchat_cues.items():
             if any(_said(turn.text, c) for c in cues) and (len(turn.text) <= 12 or turn.text.startswith(cues)):
                 return name
+        if any(c in turn.text for c in lang.opener_cues) and not any(w in turn.text for w in lang.domain_words) \
+                and len(turn.text) <= 16:
+            return "greet"  # 问个事儿 / 打扰一下: say hello and let them ask
         return None
 
     def _order_question(self, a: Analysis) -> Optional[Procedure]:
@@ -380,7 +403,23 @@ class Responder:
                     return [pid]
         if a.hinted in candidates:  # 遗失声明登在报纸上，拿这个去补办行吗 → 遗失
             return [a.hinted]
+        named = [k for k in a.materials if k != "certificate"]
+        if named:  # 补证没登报有别的法子没: only one kind of 补办 asks for a newspaper
+            having = [c for c in candidates if all(self._asks_for(self.kb.procedure(c), k) for k in named)]
+            if SIGN_OR_SEAL.search(a.text):  # 补办的情况说明谁签字: the guide says so for one of them
+                having = [c for c in having if any(m.detail for m in self._materials_of(self.kb.procedure(c), named))] or having
+            if len(having) == 1:
+                return having
         return candidates
+
+    def _asks_for(self, p: Procedure, kind: str) -> bool:
+        """The procedure asks for this kind of material, or accepts it instead of another (情况说明 for 报刊)."""
+        return any(m.kind == kind or (m.alternative and kind in self.reader.material_kinds_in(m.alternative))
+                   for s in p.steps for m in s.materials + s.bring)
+
+    @staticmethod
+    def _materials_of(p: Procedure, kinds: List[str]) -> List:
+        return [m for s in p.steps for m in s.materials + s.bring if m.kind in kinds]
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -399,7 +438,7 @@ class Responder:
         focus = self._focus_materials(a, aspect)
         if focus:
             stages = ["领取"] if aspect == "collect" else a.stages
-            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only,
+            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only, besides=a.besides,
                                            question=a.text)
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(kb, p, a.form)
@@ -408,7 +447,7 @@ class Responder:
         if aspect == "materials":
             return answers.materials(kb, p)
         if aspect == "collect":
-            return answers.collection(kb, p, proxy=self._proxy_question(a))
+            return answers.collection(kb, p, proxy=self._proxy_question(a), asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text)
         if aspect == "where":
             return _yes(a) + answers.where(kb, p, a.stages)
         if aspect == "notes":
@@ -454,6 +493,8 @@ class Responder:
         if aspect in ("collect", "steps") and not any(w in a.text for w in ("带", "交", "携带", "提供", "原件", "复印件")):
             return []  # 更名后证书要换吗 / 证书批了会寄到单位吗 ask what happens, not what to bring
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
+        if kinds == ["certificate"] and not _certificate_asked(a.text):
+            return []  # 交完之后证书是直接换新的吗 asks what happens to it, not whether to bring it
         if a.yes_no or a.form:
             return kinds
         if aspect == "notes":  # 照片有啥要求: what the guide says about that material
@@ -477,7 +518,9 @@ class Responder:
             asked = [k for k in a.materials if k != "certificate"] if a.yes_no else []
             return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked)
         if aspect == "where" or (aspect == "steps" and a.stages):
-            stages = self._asked_stages(a)[-1:] or a.stages[-1:] or ["受理"]  # 已经上报了，还要跑窗口吗: the later step
+            asked = self._asked_stages(a)
+            # 已经上报了，还要跑窗口吗: the later step; 上报完了以后还要做什么: the end of 申报 (打印申请表), then 受理
+            stages = asked if a.asks_next and asked[:1] == ["申报"] else asked[-1:] or a.stages[-1:] or ["受理"]
             return _yes(a) + answers.common_steps(self.kb, stages, where=aspect == "where" or a.yes_no)
         return None
 
@@ -536,6 +579,22 @@ class Responder:
         return questions
 
 
+VERDICTS = {"需要": "是的，都需要。", "不需要": "都不需要。", "可以": "都可以。", "不可以": "都不可以。"}
+
+
+def _joint_verdict(answered: List[List[dict]]) -> List[dict]:
+    """初始注册和丢证补办是不是都要交一寸照: one verdict for all when each answer starts with the
+    same one; a plain "not all" when they differ. Each procedure's own answer follows."""
+    if len(answered) < 2:
+        return []
+    verdicts = [(each[0].get("text") or "").split("。", 1)[0] if each else "" for each in answered]
+    if verdicts[0] in VERDICTS and len(set(verdicts)) == 1:
+        return [{"text": VERDICTS[verdicts[0]]}]
+    if all(v in VERDICTS for v in verdicts):
+        return [{"text": "不是都一样，各项业务分别如下："}]
+    return []
+
+
 def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
     """需要。 in front of a "do I need to" question whose answer is a step every procedure has
     (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
@@ -556,6 +615,14 @@ def _list_items(text: str) -> List[str]:
     bounds = [m.start() for m in marks] + [len(text)]
     items = [text[marks[i].end():bounds[i + 1]] for i in range(len(marks))]
     return [item.strip(" ，,；;。") for item in items if item.strip(" ，,；;。")]
+
+
+BRING = re.compile(r"(带|交|携带|提供|提交|准备|收|要不要|需要|需不需要|用不用|原件|复印件)(?!完)")
+
+
+def _certificate_asked(text: str) -> bool:
+    """The certificate is what is to be brought or handed in, in the clause that names it."""
+    return any("证" in c and BRING.search(c) for c in re.split(r"[,，;；。?？!！]", text))
 
 
 def _clauses(text: str) -> int:

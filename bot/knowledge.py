@@ -149,6 +149,7 @@ class Contact:
     yes_no_answer: Optional[str] = None
     priority: int = 10
     context: Tuple[str, ...] = ()
+    patterns: Tuple[str, ...] = ()  # phrasings with words apart (监理系统有没有人工客服电话)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Language:
     foreign_patterns: Tuple[str, ...] = ()  # another profession's registration (造价工程师延续注册), unless 监理 is said
     foreign_offices: Tuple[str, ...] = ()  # another province's office, the 监理员's certificate: never ours
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
+    opener_cues: Tuple[str, ...] = ()  # 问个事儿: a greeting, when nothing of the business is said
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
 
@@ -447,13 +449,16 @@ def _contacts(data: dict) -> Tuple[Contact, ...]:
     contacts = []
     for i, raw in enumerate(data.get("contacts") or []):
         e = _Entry("contacts.yml", f"contact {i + 1}", raw)
-        e.unknown_keys({"id", "source", "name", "purpose", "phones", "text", "cues", "questions", "via", "yes_no_answer", "priority", "context"})
+        e.unknown_keys({"id", "source", "name", "purpose", "phones", "text", "cues", "questions", "via", "yes_no_answer", "priority", "context",
+                        "patterns"})
+        patterns = e.texts("patterns")
+        _compile_patterns(e, patterns)
         c = Contact(
             id=e.text("id"), source=e.source(), name=e.text("name"), purpose=e.text("purpose"),
             text=e.text("text"), cues=e.texts("cues", required=True), questions=e.texts("questions", required=True),
             phones=e.texts("phones"), via=e.text("via", required=False),
             yes_no_answer=e.text("yes_no_answer", required=False),
-            priority=raw.get("priority", 10), context=e.texts("context"),
+            priority=raw.get("priority", 10), context=e.texts("context"), patterns=patterns,
         )
         for phone in c.phones:
             if not PHONE_RE.match(phone):
@@ -503,6 +508,7 @@ def _language(data: dict) -> Language:
         scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
         foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns, foreign_offices=foreign_offices,
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
+        opener_cues=top.texts("opener_cues"),
         silent_topics=tuple(silent),
     )
 

@@ -25,6 +25,9 @@ _CIRCLED = re.compile("[\u2460-\u2469]")
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
+# 注册 mistyped by pinyin input (zhu ce): two characters, too short for the fuzzy correction;
+# none of these pairs is a word of its own
+_ZHUCE_TYPOS = re.compile("住册|注侧|注测|注策|驻册|柱册|祝册|注厕|著册|主册|助册")
 # pinyin typed in the middle of Chinese when the input method was off (公司gai名了 zhengshu咋办);
 # replaced only next to a Chinese character, so English words are left alone
 _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu": "延续", "zhuxiao": "注销",
@@ -67,6 +70,7 @@ class Normaliser:
         text = _REPEATED_PUNCT.sub(r"\1", text)
         for old, new in _COLLOQUIAL:
             text = text.replace(old, new)
+        text = _ZHUCE_TYPOS.sub("注册", text)
         text = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
         return self.correct_terms(text)
 
@@ -133,25 +137,36 @@ class Normaliser:
         return find_terms(text, ((w, w) for w in self.known_words))
 
 
-FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问不没未别")
+FUNCTION_CHARS = set("吗呢吧啊呀了的是么和与或在有要就也都还很把被给让这那你我们个什哪怎谁几多少能可会想请问不没未别到过完着上下出起")
 
 
 ACTION_CHARS = set("拿领取办交带换补改转加增送递寄报填打印开查看问找去来做")
 
 
 def _plausible_typo(window: str, term: str) -> bool:
-    """A typo changes a content character (初使 for 初始), never adds a function word
-    (一寸照吗 is not 一寸照片), never swaps one action for another (拿新证书 is not 换新证书),
-    and a missing character is not the first or last."""
+    """A typo changes a content character inside a term (初使 for 初始, 初是 for 初始), never its
+    first one (王小明的证书 is not 王小旧的证书, 拿到新证书 is not 拿换新证书: the window then
+    reaches into the word before), never adds a function word at the end (一寸照吗 is not
+    一寸照片), never swaps one action for another (拿新证书 is not 换新证书), and a missing
+    character is not the first or last."""
     if len(window) == len(term):
-        return all(w == t or (w not in FUNCTION_CHARS and not (w in ACTION_CHARS and t in ACTION_CHARS))
-                   for w, t in zip(window, term))
+        changed = [(i, w, t) for i, (w, t) in enumerate(zip(window, term)) if w != t]
+        inner = 0 < changed[0][0] < len(term) - 1 if changed else False
+        return window[0] == term[0] and all(
+            (w not in FUNCTION_CHARS or (inner and len(changed) == 1)) and not (w in ACTION_CHARS and t in ACTION_CHARS)
+            for _, w, t in changed)
     return window[0] == term[0] and window[-1] == term[-1]
 
 
 def _max_edits(term: str) -> int:
     """One wrong or missing character; two in long names such as 身份证姓名等其他变更."""
     return 1 if len(term) <= 8 else 2
+
+
+def normalise_words(text: str) -> str:
+    """Each space-separated piece normalised on its own, the spaces kept: where a name ends
+    (ZJ2026000103 赵敏 为啥被退回来了) is worth more to a case lookup than tidy text."""
+    return " ".join(normalise(piece) for piece in (text or "")[: MAX_LENGTH * 4].split())
 
 
 @lru_cache(maxsize=None)

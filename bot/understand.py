@@ -21,11 +21,13 @@ from bot.terms import find_terms as _find_terms
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
+BESIDES = re.compile(r"除了.{1,16}?(以外|之外|外)?[,，]?(还|另外|别的|其他|其它)")  # 除了申请表还要别的吗
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就一(张|样|份)|(别的|其他|其它)都不(用|要)")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 TOPIC_PRIORITY = 10
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
+COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
 SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
 ERRAND = re.compile(r"办(这个|理|的|手续|事)|(要|去|来|想|得)办(?!法)")  # 办这个得准备啥, not 猫不吃东西怎么办
@@ -49,6 +51,7 @@ class Analysis:
     asks_next: bool = False  # 网上报完了下一步干嘛: the step after the one named
     asks_copies: bool = False  # 几份 / 两份 / 份数
     only: bool = False  # 只带证书行不行 / 带张介绍信就够了吧
+    besides: bool = False  # 除了申请表还要别的材料吗: anything beyond the materials named
     shortcut: bool = False  # 是不是直接…就行: a wrong assumption about skipping steps
     whole_process: bool = False  # 整个流程 / 一步步 / 从申报到领证
     strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer
@@ -83,6 +86,7 @@ class Reader:
         self._topic_cues: List[Tuple[str, int, Sequence[str], Sequence[str]]] = [
             (f"policy:{p.id}", TOPIC_PRIORITY, p.cues, p.context) for p in kb.policies
         ] + [(f"contact:{c.id}", c.priority, c.cues, c.context) for c in kb.contacts]
+        self._topic_patterns = [(f"contact:{c.id}", c.priority, re.compile(p)) for c in kb.contacts for p in c.patterns]
         self._priority = {name: priority for name, priority, _, _ in self._topic_cues}
         # a policy's own procedures count as its context (renewal_window → renewal)
         self._topic_procedures = {f"policy:{p.id}": {x for x in (p.procedure, *p.procedures) if x} for p in kb.policies}
@@ -129,6 +133,7 @@ class Reader:
         a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
         a.asks_copies = bool(COPIES.search(text))
         a.only = bool(ONLY.search(text))
+        a.besides = bool(BESIDES.search(text))
         a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接"))
         a.whole_process = any(w in text for w in WHOLE_PROCESS)
         asked = text[-SILENT_WITHIN:]  # the question, not a pasted table that mentions 培训费用
@@ -149,6 +154,7 @@ class Reader:
         found = [(start, end, pid) for start, end, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)]
         named = {pid for _, _, pid in found}
         spans = [(s, e) for s, e, _ in found]
+        matched = []
         for pattern, pid in self._procedure_patterns:
             m = pattern.search(text)
             if not m or _negated(text, m.start()):
@@ -157,7 +163,14 @@ class Reader:
             # and a variant overrides a name (改名后补发证书 means 变更后补办)
             overlaps = any(m.start() < e and s < m.end() for s, e in spans)
             if not overlaps or named & set(self.kb.procedure(pid).suppresses):
-                found.append((m.start(), m.end(), pid))
+                matched.append((m.start(), m.end(), pid))
+        # one procedure's pattern inside a longer one of another: the longer reading wins
+        # (公司刚把名字改了 is the company's name, not the person's); a variant that suppresses
+        # the other leaves that to `suppress` (先办补办还是先办身份证变更 names both)
+        for start, end, pid in matched:
+            if not any(s <= start and end <= e and end - start < e - s <= COMPACT and p != pid
+                       and pid not in self.kb.procedure(p).suppresses for s, e, p in matched):
+                found.append((start, end, pid))
         first = {}
         for start, end, pid in sorted(found):
             first.setdefault(pid, (pid, start, end))
@@ -192,6 +205,10 @@ class Reader:
         best = max(scores.values(), default=0)
         winners = [p for p, s in scores.items() if s == best]
         return winners[0] if best > 0 and len(winners) == 1 else None
+
+    def material_kinds_in(self, text: str) -> List[str]:
+        """The material kinds a text names (情况说明 → statement)."""
+        return self._materials(text)[0]
 
     def _ambiguity(self, text: str) -> Optional[knowledge.Ambiguity]:
         stripped = text
@@ -235,6 +252,10 @@ class Reader:
                 continue
             if any(_mentioned(text, c) for c in cues):
                 scored[name] = priority
+        for name, priority, pattern in self._topic_patterns:
+            m = pattern.search(text)
+            if m and not _negated(text, m.start()):
+                scored[name] = priority
         if not any(k.startswith("contact:") for k in scored):  # 浙江的事是打010那个吧: the cue names the contact
             for area, topic in self._areas:
                 if area.search(text):
@@ -271,8 +292,11 @@ def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return out
 
 
+A_NOT_A = re.compile(r"(.)[不没]\1$")  # 是不是 / 有没有 / 要不要: a question, not a denial
+
+
 def _negated(text: str, start: int) -> bool:
-    if text[max(0, start - 3):start] == "是不是":  # 是不是转注册 asks, it does not deny
+    if A_NOT_A.search(text[max(0, start - 3):start]):  # 是不是转注册 / 有没有技术支持电话 ask, they do not deny
         return False
     return bool(NEGATION.search(text[max(0, start - 2):start]))
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot import knowledge, understand
 from bot.dialogue import Responder, State, Turn
-from bot.normalise import normalise
+from bot.normalise import normalise, normalise_words
 
 TODAY = date(2026, 11, 24)
 
@@ -178,6 +178,31 @@ CONVERSATIONS = {
     "how we learn it is approved": [("怎么知道证书可以去拿了，会有人通知吗", ["浙江省建设信息港"], [])],
     "a business licence original is not asked": [("改名的话营业执照正本得拿到窗口给你们核对吧", ["营业执照复印件"],
                                                   ["utter_out_of_scope"])],
+    # held-out sets 14–16
+    "nothing beyond the form": [("增加注册专业去窗口递交时，除了申请表还要别的材料吗", ["不需要", "只需"], ["需要。除"])],
+    "more beyond the form": [("注销注册除了申请表还要交别的吗", ["需要。", "解聘证明", "注册证书原件"], [])],
+    "one verdict for two procedures": [("初始注册和丢证补办，是不是都要交一寸照？", ["都需要"], [])],
+    "贴条 asked as a denial": [("专业增加批下来以后不用贴条吧？", ["需要。", "贴条"], ["不需要"])],
+    "no 贴条 where the certificate is collected": [("初始注册领证要贴条吗", ["不需要", "领取注册证书"], [])],
+    "the stamps as the guide writes them": [("延注跟加专业 贴条盖的章是同一个不",
+                                            ["写法不同", "“监理工程师注册管理专用章”", "“注册监理工程师注册管理专用章”"], ["都需要"])],
+    "the reissue without a newspaper": [("补证没登报 有别的法子没", ["情况说明"], ["请问您要补办证书是哪种情况"])],
+    "who signs the statement": [("补办时的情况说明需要谁签字、要不要盖章", ["本人签字和单位盖章"], [])],
+    "who declares online": [("注册申请是我个人自己登录系统报，还是要公司来报？", ["企业登录企业版注册监理工程师管理系统"], [])],
+    "after reporting online": [("在系统里上报完了以后，还需要做什么？", ["打印申请表", "2号窗口"], [])],
+    "the form's name": [("办转注册的话，打印的是哪一张申请表？", ["变更注册申请表"], [])],
+    "a technical line asked with 有没有": [("系统里上传附件总是失败，有没有技术支持电话", ["010-88381873"], ["请问您要咨询哪项业务"])],
+    "a line's number, not a person": [("监理系统有没有人工客服电话", ["010-88381873"], ["81956261", "utter_handoff"])],
+    "the previous employer": [("新招的总监理工程师注册还在上一家公司，要注册到我们单位来，窗口要交什么？",
+                               ["变更注册申请表", "解聘证明", "注册证书原件"], [])],
+    "the company's name changed": [("最近公司刚把名字改了 工商那边已经弄好了 要准备什么", ["营业执照", "工商变更证明"], ["户口本"])],
+    "re-registering is not a first registration": [("公司改名了，是要每个人都重新注册一遍吗", ["企业更名"], ["一寸照"])],
+    "the ID number upgraded": [("我注册信息要改一下", [], []), ("身份证号 升位了", ["户口本", "身份证"], ["营业执照"])],
+    "another profession": [("二级建造师证怎么注册", ["utter_out_of_scope"], [])],
+    "an opener": [("问个事儿", ["utter_greet"], [])],
+    "thanks after an answer": [("注册审查方面的问题打哪个电话", ["68313292"], []), ("好的谢了", ["utter_thanks"], ["68313292"])],
+    "what happens to the certificate after the change": [
+        ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
 
 
@@ -200,7 +225,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("我们单位有个转注册的申请，现在到哪一步了", "ask_steps"),
                                           ("转注册被打回来了吗？想查一下", "ask_overview"),
                                           ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials"),
-                                          ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials")])
+                                          ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials"),
+                                          ("我们报的注册被退回来了，想看看原因", "ask_overview")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
@@ -224,6 +250,15 @@ def test_nothing_fits(responder):
     assert reply.messages[0].get("response") in ("utter_not_understood",) or "请问您要咨询哪项业务" in reply.messages[0].get("text", "")
     reply = responder.respond(Turn("abc", "nlu_fallback"), State(), TODAY)
     assert not reply.understood or reply.messages == [{"response": "utter_out_of_scope"}]
+
+
+@pytest.mark.parametrize("typed, identity", [("ZJ2026000103 赵敏 为啥被退回来了", "赵敏"), ("ZJ2026000102 姓名张伟 办到哪了", "张伟"),
+                                             ("zj2026000101 王小明 证能领了没", "王小明"), ("ZJ2026000101 王 小明 好了没", "王小明"),
+                                             ("我们公司王小明的证书可以去领了吗？申请编号ZJ2026000101", "王小明")])
+def test_the_name_beside_a_case_number(typed, identity):
+    """The user's spaces end a name (赵敏 为啥…), unless they split it (王 小明)."""
+    turn = Turn(normalise(typed), spaced=normalise_words(typed))
+    assert turn.identity() == identity
 
 
 def test_after_a_lookup_the_next_step_is_for_that_application(responder):

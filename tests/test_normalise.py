@@ -18,6 +18,8 @@ from bot.normalise import MAX_LENGTH, normalise
     ("社宝证明", "社保证明"),
     ("身份证姓名等其它变更", "身份证姓名等其他变更"),
     ("公司gai名了 zhengshu咋办", "公司改名了证书怎么办"),  # pinyin next to Chinese
+    ("住册监理初是注册要带啥", "注册监理初始注册要带什么"),  # pinyin-input slips: 住册, 初是
+    ("延续注侧要带一寸招吗", "延续注册要带一寸招吗"),  # 一寸招 is a known way to write 一寸照 (materials.yml)
     ("i want to gain access", "i want to gain access"),  # English is left alone
 ])
 def test_normalises(raw, clean):
@@ -29,6 +31,9 @@ def test_normalises(raw, clean):
     "延续注册需要带一寸照吗", "申请表是什么时候打印", "系统里已经上报了,还需要跑窗口吗",
     "监理工程师管理信息系统操作报错", "身份证姓名等变更", "我的证书注销了吗", "监理注册开发票", "身份证后四位1234",
     "去拿新证书要带什么",  # 拿 is not a misspelt 换 (换新证书): one action for another is no typo
+    "从网上申报到拿到新证书",  # nor 到: the first character of 换新证书 is never the typo
+    "我们公司王小明的证书可以去领了吗",  # a name before 的证书 is not a misspelt 旧的证书
+    "请问是监理工程师注册的咨询吗",  # a function word is a typo only as the one slip inside a name
 ])
 def test_correct_text_is_left_alone(text):
     assert normalise(text) == text

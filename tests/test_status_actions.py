@@ -56,6 +56,16 @@ def test_a_role_is_not_a_name(text):
     assert not any(e.get("name") == "identity" and e.get("value") for e in events)
 
 
+def test_the_spaces_the_user_typed_end_a_name():
+    """Rasa hands the action its normalised text (spaces gone: 陈静今天能去拿证吗); the user's
+    own message, in the tracker's events, still shows where the name ends."""
+    typed = "ZJ2026100001 陈静 今天能去拿证吗"
+    t = tracker("zj2026100001陈静今天能去拿证吗", "check_status")
+    t.events.append({"event": "user", "text": typed})
+    _, events = run(status_actions.ValidateStatusForm(), t)
+    assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "陈静") in events
+
+
 def test_a_number_then_the_last_four_is_not_one_long_number():
     _, events = run(status_actions.ValidateStatusForm(), tracker("ZJ2026100001 4321", "check_status"))
     assert SlotSet("case_no", "ZJ2026100001") in events and SlotSet("identity", "4321") in events
