@@ -598,11 +598,14 @@ def _joint_verdict(answered: List[List[dict]]) -> List[dict]:
 def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
     """需要。 in front of a "do I need to" question whose answer is a step every procedure has
     (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
+    if a.yes_no and a.stages and NOT_NEEDED.search(a.text):  # 已经上报了，是不是就不用再跑窗口了
+        return [{"text": "不是，还需要。"}]
     need = any(w in a.text for w in ("需要", "要不要", "还要", "必须", "得去", "用不用"))
     return [{"text": "需要。"}] if a.yes_no and need and (a.stages or not need_stage) else []
 
 
 STAGE_AFTER = {"申报": "受理", "受理": "领取"}
+NOT_NEEDED = re.compile(r"(不用|不需要|不必|用不着|无需|免)(再|去|跑)")
 CJK = re.compile(r"[\u3400-\u9fff]")
 LIST_MARK = re.compile(r"(?:(?<=^)|(?<=[\u4e00-\u9fff;；,，。?？!！\s]))\(?([1-6])[.、．)）](?=\s*[\u4e00-\u9fff])")
 

@@ -188,7 +188,9 @@ class Language:
     foreign_cues: Tuple[str, ...] = ()  # another office's business (驾驶证到期), unless a core word is there
     core_words: Tuple[str, ...] = ()  # words that keep a question ours despite a foreign cue (监理, 注册)
     foreign_patterns: Tuple[str, ...] = ()  # another profession's registration (造价工程师延续注册), unless 监理 is said
-    foreign_offices: Tuple[str, ...] = ()  # another province's office, the 监理员's certificate: never ours
+    foreign_offices: Tuple[str, ...] = ()  # the 监理员's certificate: never ours
+    foreign_provinces: Tuple[str, ...] = ()  # another province's office: not ours, unless home_cues say it is
+    home_cues: Tuple[str, ...] = ()
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
     opener_cues: Tuple[str, ...] = ()  # 问个事儿: a greeting, when nothing of the business is said
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
@@ -489,7 +491,8 @@ def _language(data: dict) -> Language:
         top.fail(f"stages must name exactly {', '.join(STAGES)}")
     forms = {k: tuple(v) for k, v in (data.get("forms") or {}).items()}
     foreign_patterns, foreign_offices = top.texts("foreign_patterns"), top.texts("foreign_offices")
-    _compile_patterns(top, foreign_patterns + foreign_offices)
+    foreign_provinces = top.texts("foreign_provinces")
+    _compile_patterns(top, foreign_patterns + foreign_offices + foreign_provinces)
     silent = []
     for name, raw in (data.get("silent_topics") or {}).items():
         e = _Entry(file, f"silent topic {name}", raw)
@@ -507,6 +510,7 @@ def _language(data: dict) -> Language:
         human_cues=top.texts("human_cues", required=True), next_cues=top.texts("next_cues"),
         scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
         foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns, foreign_offices=foreign_offices,
+        foreign_provinces=foreign_provinces, home_cues=top.texts("home_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
         opener_cues=top.texts("opener_cues"),
         silent_topics=tuple(silent),
@@ -637,7 +641,7 @@ def key_terms(kb: Knowledge) -> List[str]:
     """Names worth correcting when mistyped (初使注册, 监理琐, 社宝证明): procedure names
     first, then their aliases, then material and contact names and noun-like cues."""
     terms = [p.name for p in kb.procedures] + [a for p in kb.procedures for a in p.aliases]
-    terms += [w for m in kb.material_kinds for w in (m.label, *m.aliases) if len(w) >= 4]
+    terms += [w for m in kb.material_kinds for w in (m.label, *m.aliases) if len(w) >= 3]
     terms += [c.name for c in kb.contacts]
     terms += [cue for item in (*kb.policies, *kb.contacts) for cue in item.cues  # 3 characters: too risky
               if len(cue) >= 4 and not any(q in cue for q in QUESTION_WORDS + NOT_NAMES)]

@@ -22,16 +22,20 @@ _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+|\s+(?=[{CJK}])")
 _SPACES = re.compile(r"\s+")
 _CJK_ONLY = re.compile(rf"[{CJK}]+")
 _CIRCLED = re.compile("[\u2460-\u2469]")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")  # 😂 ends no question
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
 # 注册 mistyped by pinyin input (zhu ce): two characters, too short for the fuzzy correction;
 # none of these pairs is a word of its own
 _ZHUCE_TYPOS = re.compile("住册|注侧|注测|注策|驻册|柱册|祝册|注厕|著册|主册|助册")
-# pinyin typed in the middle of Chinese when the input method was off (公司gai名了 zhengshu咋办);
+# pinyin (or an English word) typed in the middle of Chinese when the input method was off
+# (公司gai名了 zhengshu咋办);
 # replaced only next to a Chinese character, so English words are left alone
 _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu": "延续", "zhuxiao": "注销",
-           "buban": "补办", "dianhua": "电话", "zhaopian": "照片", "jiepin": "解聘", "gaiming": "改名", "gai": "改"}
+           "buban": "补办", "dianhua": "电话", "zhaopian": "照片", "jiepin": "解聘", "gaiming": "改名", "gai": "改",
+           # English words typed among Chinese (我们company改name了，监理registration要怎么update)
+           "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新"}
 _PINYIN_NEXT_TO_CJK = re.compile(
     r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
     r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")
@@ -62,6 +66,7 @@ class Normaliser:
             return text.strip()
         text = _CONTROL.sub("", text[: MAX_LENGTH * 4])
         text = _CIRCLED.sub(lambda m: f";{ord(m.group()) - 0x245F}.", text)  # ①②: keep a numbered list a list
+        text = _EMOJI.sub("", text).strip() or text  # 👍 alone stays: something must be left to read
         text = unicodedata.normalize("NFKC", text)
         text = _converter.convert(text)
         text = text.lower()
@@ -144,7 +149,8 @@ ACTION_CHARS = set("拿领取办交带换补改转加增送递寄报填打印开
 
 
 def _plausible_typo(window: str, term: str) -> bool:
-    """A typo changes a content character inside a term (初使 for 初始, 初是 for 初始), never its
+    """A typo changes a content character inside a term (初使 for 初始, 初是 for 初始; in a
+    three-character term only the middle one), never its
     first one (王小明的证书 is not 王小旧的证书, 拿到新证书 is not 拿换新证书: the window then
     reaches into the word before), never adds a function word at the end (一寸照吗 is not
     一寸照片), never swaps one action for another (拿新证书 is not 换新证书), and a missing
@@ -152,6 +158,8 @@ def _plausible_typo(window: str, term: str) -> bool:
     if len(window) == len(term):
         changed = [(i, w, t) for i, (w, t) in enumerate(zip(window, term)) if w != t]
         inner = 0 < changed[0][0] < len(term) - 1 if changed else False
+        if len(term) == 3 and not (inner and len(changed) == 1):
+            return False  # 介少信 is 介绍信, but 申请人 is not a misspelt 申请表
         return window[0] == term[0] and all(
             (w not in FUNCTION_CHARS or (inner and len(changed) == 1)) and not (w in ACTION_CHARS and t in ACTION_CHARS)
             for _, w, t in changed)

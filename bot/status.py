@@ -16,7 +16,9 @@ from bot.knowledge import TIMELINE, Knowledge, Procedure, Stage
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
 LABELLED_NAME = re.compile(r"(姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)"
-                           r"(?=$|[,，。.、;；!！?？\s]|身份证|编号|申请|的|办到|到哪|现在|进度|怎么|为什么|帮我|麻烦|查|证书|能不能|可以)")
+                           r"(?=$|[,，。.、;；!！?？\s)）\]】]|身份证|编号|申请|的|办到|到哪|现在|进度|怎么|为什么|帮我|麻烦|查|证书|能不能|可以)")
+# 替赵敏问一下: the person asked about for
+ON_BEHALF = re.compile(r"(?:替|帮|给)([\u4e00-\u9fff·]{2,4}?)(?:问|查|咨询|看)")
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
                         r"专业|遗失|现在|怎么样|什么|多少|到底|究竟|一下|一眼|好了|好没|下来|同事|我们|公司|单位|我司|"
                         r"为什么|为何|怎么|被|退回|打回|驳回|证书|证能|证可以|可以|能不能|能领|去领|领了|"
@@ -54,9 +56,12 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     m = LABELLED_ID.search(text)
     if m:
         return m.group(1).upper()
-    m = LABELLED_NAME.search(text)
-    if m and _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
-        return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
+    for m in LABELLED_NAME.finditer(text):  # not 名字打错了, then 姓名王小明
+        if _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
+            return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
+    m = ON_BEHALF.search(text)
+    if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
+        return m.group(1)
     m = SELF_NAME.search(text)  # 在吗 我李华 身份证后4位…
     if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
         return m.group(1)
@@ -95,9 +100,13 @@ def _has_surname(word: str) -> bool:
     return word[0] in SURNAMES or word.startswith(COMPOUND_SURNAMES) or "·" in word
 
 
+NOT_NAME_PARTS = re.compile(r"公司|单位|集团|那家|这家|人事|老板|领导|经理|同事|打错|写错|[省市县区州]$|^[省市县区州]")
+
+
 def _looks_like_name(word: str) -> bool:
-    """王小明, not 改了 (from 我的名字改了) or 你好."""
-    return word not in NOT_NAMES and not any(ch in word for ch in "了吗呢吧的改变换么啥")
+    """王小明, not 改了 (from 我的名字改了), 你好 or 温州那家公司 (from 我是温州那家公司的人事)."""
+    return (word not in NOT_NAMES and not any(ch in word for ch in "了吗呢吧的改变换么啥")
+            and not NOT_NAME_PARTS.search(word))
 
 
 def timeline_steps(p: Optional[Procedure]) -> List[str]:

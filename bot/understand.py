@@ -117,7 +117,8 @@ class Reader:
         a.yes_no = any(p.search(text) for p in self._yes_no)
         lang = self.kb.language
         other_profession = ("监理" not in text and not HOLDING.search(text) and any(re.search(p, text) for p in lang.foreign_patterns)
-                            or any(re.search(p, text) for p in lang.foreign_offices))
+                            or any(re.search(p, text) for p in lang.foreign_offices)
+                            or (any(re.search(p, text) for p in lang.foreign_provinces) and not any(w in text for w in lang.home_cues)))
         a.foreign = other_profession
         a.out_of_scope = other_profession or any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
         if other_profession or (any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words)):

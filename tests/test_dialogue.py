@@ -201,6 +201,19 @@ CONVERSATIONS = {
     "another profession": [("二级建造师证怎么注册", ["utter_out_of_scope"], [])],
     "an opener": [("问个事儿", ["utter_greet"], [])],
     "thanks after an answer": [("注册审查方面的问题打哪个电话", ["68313292"], []), ("好的谢了", ["utter_thanks"], ["68313292"])],
+    # held-out sets 17–19
+    "a soaked certificate is a lost one": [("证书被水泡烂了，字都看不清，要重新办的话交什么", ["一寸照", "省级以上报刊"], [])],
+    "a rename after an acquisition": [("我们公司今年被一家集团收购了，工商那边名字已经改了，带哪些材料", ["营业执照", "工商变更证明"], ["户口本"])],
+    "a specialty added in": [("想在原有专业基础上把水利水电工程也加进注册专业里，这个要交什么材料", ["变更注册申请表"], [])],
+    "the window is still needed": [("系统里已经上报了，是不是就不用再跑窗口了", ["不是，还需要", "2号窗口"], [])],
+    "where approvals are announced": [("我怎么知道建设部审核有没有通过，会在哪里公布", ["浙江省建设信息港"], ["68313292"])],
+    "English words among Chinese": [("我们company改name了，监理registration要怎么update", ["营业执照", "工商变更证明"], [])],
+    "a login problem": [("系统登录不进去，打什么电话", ["010-88381873"], ["81956261", "88381756"])],
+    "where the form comes from": [("初始注册的申请表怎么来", ["企业版注册监理工程师管理系统", "打印申请表"], [])],
+    "a typo in a three-character name, an emoji": [("遗矢补办批了 领证要带介少信吗😂", ["需要", "单位介绍信"], ["贴条"])],
+    "another province": [("江苏的注册监理工程师初始注册去哪交材料", ["utter_out_of_scope"], ["2号窗口"])],
+    "from another province to ours": [("从江苏的监理公司跳槽到杭州，转注册要带什么", ["解聘证明"], ["utter_out_of_scope"])],
+    "not lost: the name changed": [("我证书没丢，是身份证上的名字改了", ["户口本", "身份证"], ["报刊"])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
@@ -226,7 +239,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("转注册被打回来了吗？想查一下", "ask_overview"),
                                           ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials"),
                                           ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials"),
-                                          ("我们报的注册被退回来了，想看看原因", "ask_overview")])
+                                          ("我们报的注册被退回来了，想看看原因", "ask_overview"),
+                                          ("帮我查下我的注册批了没", "ask_collect")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
@@ -254,7 +268,10 @@ def test_nothing_fits(responder):
 
 @pytest.mark.parametrize("typed, identity", [("ZJ2026000103 赵敏 为啥被退回来了", "赵敏"), ("ZJ2026000102 姓名张伟 办到哪了", "张伟"),
                                              ("zj2026000101 王小明 证能领了没", "王小明"), ("ZJ2026000101 王 小明 好了没", "王小明"),
-                                             ("我们公司王小明的证书可以去领了吗？申请编号ZJ2026000101", "王小明")])
+                                             ("我们公司王小明的证书可以去领了吗？申请编号ZJ2026000101", "王小明"),
+                                             ("您好，麻烦查询申请编号ZJ2026000102（申请人：李华）的办理进度", "李华"),
+                                             ("我是温州那家公司的人事，替赵敏问一下，编号ZJ2026000103", "赵敏"),
+                                             ("不好意思名字打错了，编号ZJ2026000101，姓名王小明", "王小明")])
 def test_the_name_beside_a_case_number(typed, identity):
     """The user's spaces end a name (赵敏 为啥…), unless they split it (王 小明)."""
     turn = Turn(normalise(typed), spaced=normalise_words(typed))

@@ -19,7 +19,9 @@ from bot.normalise import MAX_LENGTH, normalise
     ("身份证姓名等其它变更", "身份证姓名等其他变更"),
     ("公司gai名了 zhengshu咋办", "公司改名了证书怎么办"),  # pinyin next to Chinese
     ("住册监理初是注册要带啥", "注册监理初始注册要带什么"),  # pinyin-input slips: 住册, 初是
-    ("延续注侧要带一寸招吗", "延续注册要带一寸招吗"),  # 一寸招 is a known way to write 一寸照 (materials.yml)
+    ("延续注侧要带一寸招吗", "延续注册要带一寸招吗"),
+    ("领证要带介少信吗😂", "领证要带介绍信吗"),              # the middle character of a three-character name; emoji
+    ("我们company改name了", "我们公司改名了"),               # English words among Chinese  # 一寸招 is a known way to write 一寸照 (materials.yml)
     ("i want to gain access", "i want to gain access"),  # English is left alone
 ])
 def test_normalises(raw, clean):
@@ -34,6 +36,7 @@ def test_normalises(raw, clean):
     "从网上申报到拿到新证书",  # nor 到: the first character of 换新证书 is never the typo
     "我们公司王小明的证书可以去领了吗",  # a name before 的证书 is not a misspelt 旧的证书
     "请问是监理工程师注册的咨询吗",  # a function word is a typo only as the one slip inside a name
+    "申请人姓名", "委托人",  # the last character of a three-character name is never the slip
 ])
 def test_correct_text_is_left_alone(text):
     assert normalise(text) == text
