@@ -256,6 +256,7 @@ def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:
 def _level_verdict(kind: MaterialKind, m: Material, question: str) -> str:
     """登在市里的晚报上算不算: the guide asks for 省级以上报刊, so a city paper falls short."""
     alternative = f"没有的，可以提交{m.alternative}。" if m.alternative else ""
+    question = question.replace(kind.label, "")  # 省级以上报刊要原件吗 names the material, not the paper they have
     if any(w in question for w in kind.falls_short):
         return f"不符合要求，办事指南要求的是{kind.label}。{alternative}"
     if any(w in question for w in kind.meets):

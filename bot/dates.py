@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Optional
+from typing import List, Optional
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
 _FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
@@ -140,6 +140,22 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if m:
         return ExpiryDate(date(int(m.group(1)), 12, 31), precision="year")
     return None
+
+
+def find_expiries(text: str, now: Optional[date] = None) -> List[ExpiryDate]:
+    """Every full date in a message about expiry, when it names more than one (张工的到2027年1月10日，
+    陈工的到2027年5月1日); otherwise the one expiry date, if any."""
+    if any(w in text for w in _EXPIRY_WORDS):
+        days = []
+        for m in _FULL_DATE.finditer(_arabic(text)):
+            year, month, day = (int(g) for g in m.groups())
+            parsed = _safe_date(year + 2000 if year < 100 else year, month, day)
+            if parsed and parsed not in days:
+                days.append(parsed)
+        if len(days) > 1:
+            return [ExpiryDate(d) for d in days]
+    found = find_expiry(text, now)
+    return [found] if found else []
 
 
 def bare_date(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:

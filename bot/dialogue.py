@@ -360,6 +360,8 @@ class Responder:
         """单位介绍信是在哪个环节用的: for a material with no procedure named, the steps that ask for it."""
         if a.procedures or a.topics or len(a.materials) != 1 or not STAGE_OF_MATERIAL.search(a.text):
             return None
+        if a.materials == ["certificate"] and not _certificate_asked(a.text):
+            return None  # 哪些业务是领新证书，哪些是贴条: how each ends, not where the certificate is handed in
         return answers.material_stages(self.kb, a.materials[0])
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
@@ -540,7 +542,8 @@ class Responder:
         for topic in topics[:MAX_PROCEDURES]:
             kind, ident = topic.split(":", 1)
             if kind == "policy" and ident == "renewal_window":
-                messages += answers.renewal(self.kb, a.expiry, a.months_early, a.yes_no, a.today)
+                for expiry in (a.expiries if len(a.expiries) > 1 else [a.expiry]):  # 他俩现在都能申报吗: each
+                    messages += answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today)
                 procedure = "renewal"
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)

@@ -193,6 +193,7 @@ class Language:
     home_cues: Tuple[str, ...] = ()
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
     opener_cues: Tuple[str, ...] = ()  # 问个事儿: a greeting, when nothing of the business is said
+    slips: Dict[str, str] = field(default_factory=dict)  # 省停 → 省厅: input-method and speech slips
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
 
@@ -513,6 +514,7 @@ def _language(data: dict) -> Language:
         foreign_provinces=foreign_provinces, home_cues=top.texts("home_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
         opener_cues=top.texts("opener_cues"),
+        slips={str(k): str(v) for k, v in (data.get("slips") or {}).items()},
         silent_topics=tuple(silent),
     )
 
@@ -626,7 +628,7 @@ def vocabulary(kb: Knowledge) -> List[str]:
 
 QUESTION_WORDS = ("什么", "哪", "怎", "吗", "多久", "几", "谁", "能", "可以", "要", "需", "带", "交", "在")
 # phrases such as 上报错了 or 省里发 are not names to correct towards
-NOT_NAMES = ("了", "错", "不", "没", "过", "撤", "取消", "发", "批", "看", "找", "问", "是", "里")
+NOT_NAMES = ("了", "错", "不", "没", "过", "撤", "取消", "发", "批", "看", "找", "问", "是", "里", "说", "来", "去")
 
 
 def names(kb: Knowledge) -> List[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import opencc
 from rapidfuzz.distance import Levenshtein
@@ -26,9 +26,6 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~。，！？、；：…～\-])\1+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
-# 注册 mistyped by pinyin input (zhu ce): two characters, too short for the fuzzy correction;
-# none of these pairs is a word of its own
-_ZHUCE_TYPOS = re.compile("住册|注侧|注测|注策|驻册|柱册|祝册|注厕|著册|主册|助册")
 # pinyin (or an English word) typed in the middle of Chinese when the input method was off
 # (公司gai名了 zhengshu咋办);
 # replaced only next to a Chinese character, so English words are left alone
@@ -52,12 +49,15 @@ class Normaliser:
     rewritten, so a correct word is not "corrected" into a similar one.
     """
 
-    def __init__(self, terms: Iterable[str], known_words: Iterable[str] = (), names: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[str], known_words: Iterable[str] = (), names: Iterable[str] = (),
+                 slips: Optional[Dict[str, str]] = None):
         terms = list(dict.fromkeys(terms))  # names come first, so a tie goes to the name
         self.terms: List[str] = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)
         self.known_words: List[str] = sorted({w for w in (*terms, *known_words) if len(w) >= 2}, key=len, reverse=True)
         self._names = set(names) | set(terms)
         self._known = set(self.known_words)
+        self.slips = dict(slips or {})
+        self._slips = re.compile("|".join(map(re.escape, sorted(self.slips, key=len, reverse=True)))) if self.slips else None
 
     def normalise(self, text: str) -> str:
         if not text:
@@ -75,7 +75,8 @@ class Normaliser:
         text = _REPEATED_PUNCT.sub(r"\1", text)
         for old, new in _COLLOQUIAL:
             text = text.replace(old, new)
-        text = _ZHUCE_TYPOS.sub("注册", text)
+        if self._slips:  # 住册 / 省停 / 窗扣: slips too short for the fuzzy correction (language.yml)
+            text = self._slips.sub(lambda m: self.slips[m.group()], text)
         text = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
         return self.correct_terms(text)
 
@@ -180,7 +181,7 @@ def normalise_words(text: str) -> str:
 @lru_cache(maxsize=None)
 def default() -> Normaliser:
     kb = knowledge.default()
-    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb), knowledge.names(kb))
+    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb), knowledge.names(kb), kb.language.slips)
 
 
 def normalise(text: str) -> str:

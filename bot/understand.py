@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot import knowledge
 from bot.cases import case_no_match
-from bot.dates import ExpiryDate, find_expiry, find_months_early
+from bot.dates import ExpiryDate, find_expiries, find_months_early
 from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
@@ -46,6 +46,7 @@ class Analysis:
     yes_no: bool = False
     out_of_scope: bool = False
     expiry: Optional[ExpiryDate] = None
+    expiries: List[ExpiryDate] = field(default_factory=list)  # 张工的1月10日到期，陈工的5月1日: each one
     months_early: Optional[float] = None
     on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
     asks_next: bool = False  # 网上报完了下一步干嘛: the step after the one named
@@ -123,7 +124,8 @@ class Reader:
         a.out_of_scope = other_profession or any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
         if other_profession or (any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words)):
             a.procedures, a.ambiguity, a.hinted, a.materials = [], None, None, []  # 驾驶证快到期了: not 延续注册
-        a.expiry = find_expiry(text, today)
+        a.expiries = find_expiries(text, today)
+        a.expiry = a.expiries[0] if a.expiries else None
         a.months_early = find_months_early(text)
         a.aspects = self._aspects(text, a, context)
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
@@ -135,7 +137,8 @@ class Reader:
         a.asks_copies = bool(COPIES.search(text))
         a.only = bool(ONLY.search(text))
         a.besides = bool(BESIDES.search(text))
-        a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接"))
+        a.shortcut = "直接" in text and any(w in text for w in ("就行", "就可以", "就好", "能不能直接", "可以直接", "能直接",
+                                                              "是不是直接", "是否直接", "直接去", "直接拿"))
         a.whole_process = any(w in text for w in WHOLE_PROCESS)
         asked = text[-SILENT_WITHIN:]  # the question, not a pasted table that mentions 培训费用
         a.silent = next((t for t in lang.silent_topics if any(c in asked for c in t.cues)
@@ -221,10 +224,13 @@ class Reader:
         return None
 
     def _stages(self, text: str) -> List[str]:
-        """Steps named, in the order they are mentioned (已经上报了，还要跑窗口吗 → 申报, 受理)."""
+        """Steps named, in the order they are mentioned (已经上报了，还要跑窗口吗 → 申报, 受理);
+        not inside a material's name (上报 in 省级以上报刊)."""
+        names = [(s, e) for s, e, _ in _find_terms(text, self._material_aliases)]
         found = []
         for stage, cues in self.kb.language.stages.items():
-            positions = [text.find(c) for c in cues if c in text]
+            positions = [m.start() for c in cues if c in text for m in re.finditer(re.escape(c), text)
+                         if not any(s <= m.start() and m.end() <= e for s, e in names)]
             if positions:
                 found.append((min(positions), stage))
         return [stage for _, stage in sorted(found)]

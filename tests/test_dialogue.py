@@ -214,6 +214,29 @@ CONVERSATIONS = {
     "another province": [("江苏的注册监理工程师初始注册去哪交材料", ["utter_out_of_scope"], ["2号窗口"])],
     "from another province to ours": [("从江苏的监理公司跳槽到杭州，转注册要带什么", ["解聘证明"], ["utter_out_of_scope"])],
     "not lost: the name changed": [("我证书没丢，是身份证上的名字改了", ["户口本", "身份证"], ["报刊"])],
+    # held-out sets 20–22
+    "two people's expiry dates": [("张工的证书有效期到2027年1月10日，陈工的到2027年5月1日，他俩现在都能申报延续注册吗",
+                                   ["现在就可以", "2027年2月1日"], [])],
+    "a material's name is not a step": [("证书遗失补办，省级以上报刊和情况说明是两个都要，还是有一个就行",
+                                         ["省级以上报刊原件（或情况说明）"], ["申报："])],
+    "the paper asked about by its own name": [("省级以上报刊要原件吗", ["需要原件"], ["可以，办事指南要求"])],
+    "the first step, not straight to the window": [("初始注册第一步是干嘛 是不是直接拿着材料去省停窗扣",
+                                                    ["申报：企业登录企业版注册监理工程师管理系统"], [])],
+    "new certificate or 贴条, by procedure": [("哪些业务是审核通过后领新注册证书，哪些是在原证书上贴条？帮我区分一下",
+                                              ["转注册", "贴条", "企业更名"], [])],
+    "what the old employer issues": [("员工跳槽过来挂证，原单位那边要开个啥证明", ["解聘证明"], ["最后办理国家注册监理工程师。初始"])],
+    "a rename registered at the market regulator": [("我们公司上个月在市场监管局做了名称变更，公司下面的注册监理工程师要准备哪些材料",
+                                                     ["营业执照", "工商变更证明"], ["utter_out_of_scope"])],
+    "two renames in one message": [("我们公司刚改了名字，另外有个员工身份证上的姓名也改了，这两件事分别要准备什么材料",
+                                    ["营业执照", "户口本"], [])],
+    "the fee is not in the guide": [("帮员工办转注册要交多少费用", ["收费"], ["元"])],
+    "a colleague may do it": [("延续注册怎么办", [], []), ("可以让公司同事代办吗", ["可以", "单位介绍信"], [])],
+    "a withdrawal to fill in again": [("网上上报的申请想退回来重新填，打哪个电话", ["010-88381873"], ["68313292"])],
+    "the review line for doubts about a result": [("对注册审核结果有疑问，建设部那边打什么号码", ["68313292"], [])],
+    "social security proof uploaded": [("社保缴费记录还用传到系统里吗", ["不需要"], [])],
+    "the provincial engineer, in speech": [("浙江省那个监理工程师 就是省里面的 不是国家注册的那个 有问题打哪个电话",
+                                            ["0571-81956261"], ["88381756"])],
+    "speech slips": [("交材料是去省停的几号窗扣啊", ["2号窗口"], [])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
@@ -240,7 +263,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("我叫李华，身份证后四位5678，帮我查下延续到哪一步了", "ask_materials"),
                                           ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials"),
                                           ("我们报的注册被退回来了，想看看原因", "ask_overview"),
-                                          ("帮我查下我的注册批了没", "ask_collect")])
+                                          ("帮我查下我的注册批了没", "ask_collect"),
+                                          ("想问下我那个申请处理得怎么样了", "ask_overview")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
