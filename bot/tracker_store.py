@@ -4,9 +4,10 @@ Rasa opens a new SQLite connection for every message and commits with a full fsy
 which costs about 9 ms a message. This store keeps a small connection pool and puts
 the file in WAL mode with synchronous=NORMAL: every committed message survives a
 crash or restart of Rasa (only a power cut can lose the last commits), and saving a
-turn takes about a millisecond. It also remembers, for recent conversations, the events of
-the current session it has read or written (this process is SQLite's only writer), so a turn
-does not query them again: about a fifth of Rasa's work per message under load. Selected in
+turn takes about a millisecond. It also remembers, for recent conversations, the tracker of
+the current session it has handed out and saved (this process is SQLite's only writer), so a
+turn neither queries nor replays its events again: about a fifth of Rasa's work per message
+under load. Selected in
 endpoints.yml with
 `type: bot.tracker_store.SQLiteTrackerStore`; for several Rasa servers use Rasa's own
 SQL store on PostgreSQL (endpoints.scale.yml).
@@ -17,7 +18,7 @@ import itertools
 import json
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Text
+from typing import Any, Iterator, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -56,39 +57,51 @@ class SQLiteTrackerStore(SQLTrackerStore):
         self.engine = sqlite_engine(db)
         self.Base.metadata.create_all(self.engine)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self._sessions: "OrderedDict[str, List[str]]" = OrderedDict()  # sender → its session's events (JSON)
+        # sender → (the tracker as last read or saved, how many of its events the file holds)
+        self._trackers: "OrderedDict[str, Tuple[DialogueStateTracker, int]]" = OrderedDict()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The current session's events, from memory when this store last read or wrote them."""
-        stored = self._sessions.get(sender_id)
-        if stored is None:
-            with self.session_scope() as session:
-                rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-                stored = self._remember(sender_id, [row.data for row in rows])
-        else:
-            self._sessions.move_to_end(sender_id)
-        if self.domain and stored:
-            return DialogueStateTracker.from_dict(sender_id, [json.loads(e) for e in stored], self.domain.slots)
-        return None
+        """The current session, as the tracker this store last handed out and saved: Rasa adds
+        a turn's events to it and saves it, so nothing is read or replayed again. A tracker
+        changed but not saved (a turn that failed) is dropped and the file read instead."""
+        remembered = self._trackers.get(sender_id)
+        if remembered is not None:
+            tracker, on_file = remembered
+            if len(tracker.events) == on_file:
+                self._trackers.move_to_end(sender_id)
+                return tracker
+            del self._trackers[sender_id]
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        self._remember(tracker, len(tracker.events))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        stored = self._sessions.get(tracker.sender_id)
-        before = len(stored) if stored is not None else None
-        await super().save(tracker)  # writes the events after `before` (see _additional_events)
-        new = list(itertools.islice(tracker.events, before or 0, len(tracker.events)))
-        if stored is None or any(isinstance(e, SessionStarted) for e in new):
-            self._sessions.pop(tracker.sender_id, None)  # read again from the file next time
+        on_file = self._on_file(tracker)
+        await super().save(tracker)  # writes the events after `on_file` (see _additional_events)
+        new = itertools.islice(tracker.events, on_file or 0, len(tracker.events))
+        if on_file is None or any(isinstance(e, SessionStarted) for e in new):
+            self._trackers.pop(tracker.sender_id, None)  # read again from the file next time
         else:
-            stored.extend(json.dumps(e.as_dict()) for e in new)
+            self._remember(tracker, len(tracker.events))
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        stored = self._sessions.get(tracker.sender_id)
-        if stored is None:
+        on_file = self._on_file(tracker)
+        if on_file is None:
             return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, len(stored), len(tracker.events))
+        return itertools.islice(tracker.events, on_file, len(tracker.events))
 
-    def _remember(self, sender_id: Text, events: List[str]) -> List[str]:
-        self._sessions[sender_id] = events
-        while len(self._sessions) > CACHED_CONVERSATIONS:
-            self._sessions.popitem(last=False)
-        return events
+    def _on_file(self, tracker: DialogueStateTracker) -> Optional[int]:
+        """How many of this tracker's events the file holds, if it is the one remembered."""
+        remembered = self._trackers.get(tracker.sender_id)
+        return remembered[1] if remembered is not None and remembered[0] is tracker else None
+
+    def _remember(self, tracker: DialogueStateTracker, on_file: int) -> None:
+        self._trackers[tracker.sender_id] = (tracker, on_file)
+        self._trackers.move_to_end(tracker.sender_id)
+        while len(self._trackers) > CACHED_CONVERSATIONS:
+            self._trackers.popitem(last=False)

@@ -70,3 +70,21 @@ def test_a_store_that_forgot_still_saves_only_new_events(tmp_path, domain, monke
         full = await SQLiteTrackerStore(domain=domain, db=db).retrieve_full_tracker("a")
         assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["初始注册要带什么", "那延续呢"]
     asyncio.run(scenario())
+
+
+def test_a_turn_that_was_not_saved_is_not_remembered(tmp_path, domain):
+    """Rasa changes the tracker it was handed; if the turn fails before saving, the next turn
+    must see what the file holds, not the half-done turn."""
+    async def scenario():
+        store = SQLiteTrackerStore(domain=domain, db=str(tmp_path / "tracker.db"))
+        await play(store, "a", session_start() + turn("初始注册要带什么", "initial"), domain)
+        handed = await store.retrieve("a")
+        for event in turn("那延续呢", "renewal"):  # a turn that never reaches save
+            handed.update(event)
+        again = await store.retrieve("a")
+        assert again.get_slot("procedure") == "initial"
+        assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["初始注册要带什么"]
+        await play(store, "a", turn("那注销呢", "cancellation"), domain)  # and the next turn saves cleanly
+        full = await SQLiteTrackerStore(domain=domain, db=str(tmp_path / "tracker.db")).retrieve_full_tracker("a")
+        assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["初始注册要带什么", "那注销呢"]
+    asyncio.run(scenario())
