@@ -13,7 +13,8 @@ from bot import knowledge, status, understand
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise, normalise_words
 
-SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage")
+SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage",
+         "case_note")
 
 
 @lru_cache(maxsize=None)
@@ -44,6 +45,7 @@ def state_from(tracker: Tracker) -> State:
         failures=int(tracker.get_slot("failures") or 0),
         last_question=tracker.get_slot("last_question"),
         case_stage=tracker.get_slot("case_stage"),
+        case_note=tracker.get_slot("case_note"),
     )
 
 

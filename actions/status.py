@@ -121,7 +121,7 @@ class ActionStatusLookup(Action):
             p = kb.procedure_by_name(result.case.procedure)
             if p is not None:  # 被退回了要怎么处理 / 领证要带什么: about this application's procedure
                 return RESET + [SlotSet("procedure", p.id), SlotSet("last_aspect", None), SlotSet("last_question", None),
-                                SlotSet("case_stage", result.case.stage)]
+                                SlotSet("case_stage", result.case.stage), SlotSet("case_note", result.case.note or None)]
         elif result.status == "locked":
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
         else:

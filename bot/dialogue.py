@@ -62,6 +62,7 @@ class State:
     failures: int = 0  # questions in a row the bot could not answer
     last_question: Optional[str] = None  # the last question answered, for 那延续注册也要吗
     case_stage: Optional[str] = None  # the stage of the application this user looked up
+    case_note: Optional[str] = None  # and its note (已退回: why), shown to this user already
 
 
 @dataclass
@@ -87,6 +88,10 @@ NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}�
 SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
+SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
+WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
+WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
+CAN_COLLECT = re.compile(r"(可以|能)(去)?(领|拿|取|贴条)")  # 那我现在可以去领了吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
 
@@ -158,8 +163,12 @@ class Responder:
             a.aspects.insert(0, RENEWAL_WINDOW)
             a.strong_topics.insert(0, RENEWAL_WINDOW)
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
-        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing)) \
-                and not self._chitchat(turn) and state.last_question and (_elliptical(turn.text) or supposing or not a.has_domain_signal and len(turn.text) <= 12):
+        generic = len(turn.text) <= SHORT_FOLLOW_UP and set(a.aspects) <= {"where", "overview", "steps", "notes"}  # 是在哪里申请的
+        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope
+                or (a.aspects and not supposing and not generic)) \
+                and not self._chitchat(turn) and state.last_question and (
+                    _elliptical(turn.text) or supposing
+                    or not a.has_domain_signal and (len(turn.text) <= 12 or WHY.search(turn.text) and len(turn.text) <= 20)):
             earlier = self.reader.read(state.last_question, today, context=state.procedure)
             if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
                 a.aspects = earlier.topics + a.aspects
@@ -180,13 +189,23 @@ class Responder:
                     or bool(RETURNED_ASKED.search(turn.text))  # 转注册被打回来了吗
                     or (bool(RETURNED_TOLD.search(turn.text)) and bool(OWN_APPLICATION.search(turn.text))
                         and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
-                    or (a.status_request and turn.identity() is not None))  # 我叫李华…延续到哪一步了
+                    or (a.status_request and turn.identity() is not None)  # 我叫李华…延续到哪一步了
+                    or (a.status_request and "进度" in turn.text and not a.topics))  # 公司帮我报了延续注册，想看看进度
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
         if stage is None and state.case_stage and NEXT_ASKED.search(turn.text) and not (a.topics or a.stages or a.procedures):
             stage = self.kb.stage(state.case_stage)  # looked up, then 那我下一步干嘛
         pid = a.procedures[0] if a.procedures else state.procedure
+        looked_up = self.kb.stage(state.case_stage) if state.case_stage and not a.procedures and pid else None
+        if looked_up and looked_up.name == "已退回" and "退回" in turn.text and WHY.search(turn.text) and not asks_person:
+            note = f"退回说明：{state.case_note}" if state.case_note else ""  # 为什么被退回: this application's note
+            review = self.kb.contact("review")
+            return Reply([{"text": note}] * bool(note) + stage_explained(self.kb, looked_up, self.kb.procedure(pid))
+                         + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}], state)
+        if looked_up and a.yes_no and CAN_COLLECT.search(turn.text) and not asks_person:  # 那我现在可以去领了吗
+            verdict = {"collect": "可以。", "done": ""}.get(looked_up.next, "还不能。")
+            return Reply([{"text": verdict}] * bool(verdict) + stage_explained(self.kb, looked_up, self.kb.procedure(pid)), state)
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
                          replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
@@ -213,6 +232,9 @@ class Responder:
                 return self._second_chance(turn, a, state, out_of_scope=True)
 
         aspect = self._aspect(turn, a)
+        if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
+                and len(a.materials) == 1):
+            a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
         order = self._order_question(a)
         if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
             return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
@@ -237,8 +259,11 @@ class Responder:
             return Reply(answers.ask_procedure(self.kb),
                          replace(state, pending_question=turn.text, pending_candidates=[p.id for p in self.kb.procedures]))
 
-        if len(procedures) > 1 and "章" in a.text and SAME_ASKED.search(a.text):  # 延注跟加专业盖的章是同一个不
-            return Reply(answers.stamps_compared(self.kb, [self.kb.procedure(pid) for pid in procedures]), state)
+        if "章" in a.text and SAME_ASKED.search(a.text):  # 延注跟加专业盖的章是同一个不 / 和专业增加的章一样吗
+            compared = procedures if len(procedures) > 1 else [p for p in (state.procedure, *procedures) if p]
+            if len(set(compared)) > 1:
+                return Reply(answers.stamps_compared(self.kb, [self.kb.procedure(pid) for pid in dict.fromkeys(compared)]),
+                             state)
         answered = [self._answer(self.kb.procedure(pid), aspect or "overview", a) for pid in procedures[:MAX_PROCEDURES]]
         messages = _joint_verdict(answered) if a.yes_no else []
         for each in answered:
@@ -258,8 +283,9 @@ class Responder:
             found = bare_date(text, today)
             if found:
                 return found
-        if a.procedures == ["renewal"] and a.yes_no and state.last_question:
-            return self.reader.read(state.last_question, today).expiry
+        if state.last_question and ((a.procedures == ["renewal"] and a.yes_no)
+                                    or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)):
+            return self.reader.read(state.last_question, today).expiry  # 那最早哪天可以报: the date said before
         return None
 
     def _chosen_procedure(self, turn: Turn, a: Analysis, state: State) -> Tuple[Optional[str], Optional[str]]:
@@ -324,6 +350,8 @@ class Responder:
 
     def _chitchat(self, turn: Turn) -> Optional[str]:
         """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
+        if re.sub(r"[\s,，。.!！~～]", "", turn.text) in self.kb.language.ack_cues:
+            return "thanks"  # 好的 / 知道了, whatever NLU says: 不客气，还有问题随时问我
         sure = turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6
         if turn.intent in CHITCHAT and sure and CJK.search(turn.text) and len(turn.text) <= CHITCHAT_LONGEST:
             # not "Write me a SQL query", nor 500 times 啊
@@ -450,6 +478,8 @@ class Responder:
             return answers.materials(kb, p)
         if aspect == "collect":
             return answers.collection(kb, p, proxy=self._proxy_question(a), asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text)
+        if aspect == "where" and a.asks_copies:  # 材料交到哪里，每样要几份: the list says both
+            return answers.materials(kb, p)
         if aspect == "where":
             return _yes(a) + answers.where(kb, p, a.stages)
         if aspect == "notes":
@@ -508,10 +538,12 @@ class Responder:
     def _proxy_question(self, a: Analysis) -> Optional[str]:
         if not any(c in a.text for c in self.kb.language.proxy_cues):
             return None
-        return "must" if any(w in a.text for w in ("必须", "一定", "只能", "非得")) else "may"
+        return "must" if any(w in a.text for w in ("必须", "一定", "只能", "非得", "需要本人", "要本人", "得本人")) else "may"
 
     def _common_answer(self, aspect: Optional[str], a: Analysis) -> Optional[List[dict]]:
         """A question with no procedure whose answer is the same for every procedure."""
+        if len(a.materials) == 1 and a.form and aspect in ("materials", "notes", None):
+            return answers.material_stages(self.kb, a.materials[0])  # 一寸照要原件还是复印件: as each procedure asks
         if aspect == "contact":
             return answers.all_contacts(self.kb)
         if a.asks_copies:
@@ -638,5 +670,7 @@ def _clauses(text: str) -> int:
 def _elliptical(text: str) -> bool:
     """那注销呢 / 转注册的呢 / 转注册那个要不要: a short follow-up that repeats the last question."""
     text = text.rstrip("?？。!")
+    if re.search(r"怎么|如何|为什么|什么|哪|几", text) and not text.endswith("呢"):
+        return False  # 那之后证书上的名字怎么改 asks its own question
     return len(text) <= 14 and (text.endswith("呢") or text.startswith("那")
                                 or any(w in text for w in ("要不要", "也要", "也是", "一样吗", "也需要")))

@@ -193,6 +193,7 @@ class Language:
     home_cues: Tuple[str, ...] = ()
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
     opener_cues: Tuple[str, ...] = ()  # 问个事儿: a greeting, when nothing of the business is said
+    ack_cues: Tuple[str, ...] = ()  # 好的 / 知道了 alone: acknowledged like thanks
     slips: Dict[str, str] = field(default_factory=dict)  # 省停 → 省厅: input-method and speech slips
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
@@ -513,7 +514,7 @@ def _language(data: dict) -> Language:
         foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns, foreign_offices=foreign_offices,
         foreign_provinces=foreign_provinces, home_cues=top.texts("home_cues"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
-        opener_cues=top.texts("opener_cues"),
+        opener_cues=top.texts("opener_cues"), ack_cues=top.texts("ack_cues"),
         slips={str(k): str(v) for k, v in (data.get("slips") or {}).items()},
         silent_topics=tuple(silent),
     )

@@ -32,7 +32,7 @@ _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
 _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu": "延续", "zhuxiao": "注销",
            "buban": "补办", "dianhua": "电话", "zhaopian": "照片", "jiepin": "解聘", "gaiming": "改名", "gai": "改",
            # English words typed among Chinese (我们company改name了，监理registration要怎么update)
-           "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新"}
+           "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新", "lock": "锁"}
 _PINYIN_NEXT_TO_CJK = re.compile(
     r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
     r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")

@@ -17,6 +17,8 @@ OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LABELLED_ID = re.compile(r"(?:身份证|证件)?(?:号码?)?(?:后四位|后4位|末四位|末4位|尾号|最后四位)\s*[:：是为]?\s*(\d{3}[\dx])(?![\dx])")
 LABELLED_NAME = re.compile(r"(姓名|名字|申请人|我叫|本人叫|我是|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6}?)"
                            r"(?=$|[,，。.、;；!！?？\s)）\]】]|身份证|编号|申请|的|办到|到哪|现在|进度|怎么|为什么|帮我|麻烦|查|证书|能不能|可以)")
+# 不好意思打错了，是李华: the name again, after a wrong one
+CORRECTED_NAME = re.compile(r"(?:错了|不对|搞错|弄错|打错|写错)[^\u4e00-\u9fff]*(?:应该|其实)?是([\u4e00-\u9fff·]{2,4})(?=$|[,，。.!！?？\s])")
 # 替赵敏问一下: the person asked about for
 ON_BEHALF = re.compile(r"(?:替|帮|给)([\u4e00-\u9fff·]{2,4}?)(?:问|查|咨询|看)")
 NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|看看|麻烦|帮忙|办|申请|注册|延续|初始|转|注销|变更|补办|更名|"
@@ -59,9 +61,9 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     for m in LABELLED_NAME.finditer(text):  # not 名字打错了, then 姓名王小明
         if _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
             return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
-    m = ON_BEHALF.search(text)
-    if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
-        return m.group(1)
+    for m in (ON_BEHALF.search(text), CORRECTED_NAME.search(text)):
+        if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
+            return m.group(1)
     m = SELF_NAME.search(text)  # 在吗 我李华 身份证后4位…
     if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
         return m.group(1)

@@ -237,6 +237,33 @@ CONVERSATIONS = {
     "the provincial engineer, in speech": [("浙江省那个监理工程师 就是省里面的 不是国家注册的那个 有问题打哪个电话",
                                             ["0571-81956261"], ["88381756"])],
     "speech slips": [("交材料是去省停的几号窗扣啊", ["2号窗口"], [])],
+    # held-out sets 23–25: long conversations
+    "好的 is acknowledged": [("监理锁怎么申请", ["88381756"], []), ("好的", ["utter_thanks"], ["utter_greet", "88381756"])],
+    "where the lock is applied for": [("监理锁到期了要续", ["88381756"], ["延续注册"]), ("是在哪里申请的", ["建设部"], [])],
+    "why, after a policy answer": [("社保证明要上传吗", ["不需要"], []), ("为什么不用了，有文件依据吗", ["51号"], [])],
+    "what follows the change": [("我身份证换了，名字也改了", [], []), ("户口本要原件吗", ["复印件"], []),
+                                ("那之后证书上的名字怎么改", ["遗失补办"], ["复印件即可"])],
+    "after approval of the change": [("另外我们有个员工身份证上的名字改了，他要怎么办", ["户口本"], []),
+                                     ("他那个批完之后呢", ["遗失补办"], ["utter_out_of_scope"])],
+    "an appointment is not in the guide": [("企业更名批下来了，接下来做什么", ["贴条"], []), ("去之前要预约吗", ["预约"], [])],
+    "a photo when collecting": [("初始注册领证需要本人去吗", ["本人或企业代办人员"], []),
+                                ("要不要带一寸照", ["领取时不需要", "单位介绍信"], [])],
+    "someone else may collect": [("初始注册领证要带什么", [], []), ("可以让公司同事帮我领吗", ["可以", "单位介绍信"], [])],
+    "must one go in person": [("初始注册领证要带什么", [], []), ("需要本人去吗", ["不必须本人前往"], [])],
+    "the earliest day for the expiry said before": [("我的注册证书有效期到2027年4月15日，现在可以申报延续注册吗", ["还不能"], []),
+                                                    ("那最早哪天可以报", ["2027年1月15日"], [])],
+    "after expiry, supposing": [("证书2027年1月20日到期，今天能报延续吗", ["可以"], []),
+                                ("要是拖到过期以后再报呢", ["不能"], ["现在就可以"])],
+    "a template is not in the guide": [("解聘证明有固定模板吗", ["模板"], ["申报："])],
+    "an electronic certificate is not in the guide": [("有电子证书吗", ["电子证书"], [])],
+    "how many specialties is not in the guide": [("专业变更最多能加几个专业", ["专业的数量"], [])],
+    "a material that cannot be had": [("原单位不肯开解聘证明怎么办", ["拿不到"], ["1. 申报"])],
+    "the photo's form for every procedure": [("那一寸照要原件还是复印件", ["一寸照原件"], ["请问您要咨询哪项业务"])],
+    "where and how many copies": [("证书遗失补办的材料交到哪里，每样要几份", ["各一式一份", "2号窗口"], [])],
+    "the stamp of the procedure discussed": [("延续注册领证要带什么", ["贴条"], []),
+                                             ("盖的章和专业增加的章名称一样吗", ["写法不同"], [])],
+    "the lock in English": [("监理lock坏了, who should I call?", ["88381756"], [])],
+    "the commitment's words": [("51号文讲的啥", ["51号"], []), ("那申请表里具体加了哪些话", ["本人社会保险已由注册单位缴纳"], [])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
@@ -264,7 +291,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("在吗 我李华 身份证后4位5678 延注到哪了", "ask_materials"),
                                           ("我们报的注册被退回来了，想看看原因", "ask_overview"),
                                           ("帮我查下我的注册批了没", "ask_collect"),
-                                          ("想问下我那个申请处理得怎么样了", "ask_overview")])
+                                          ("想问下我那个申请处理得怎么样了", "ask_overview"),
+                                          ("公司帮我报了延续注册，想看看进度", "ask_overview")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
@@ -295,11 +323,24 @@ def test_nothing_fits(responder):
                                              ("我们公司王小明的证书可以去领了吗？申请编号ZJ2026000101", "王小明"),
                                              ("您好，麻烦查询申请编号ZJ2026000102（申请人：李华）的办理进度", "李华"),
                                              ("我是温州那家公司的人事，替赵敏问一下，编号ZJ2026000103", "赵敏"),
-                                             ("不好意思名字打错了，编号ZJ2026000101，姓名王小明", "王小明")])
+                                             ("不好意思名字打错了，编号ZJ2026000101，姓名王小明", "王小明"),
+                                             ("不好意思打错了，是李华", "李华")])
 def test_the_name_beside_a_case_number(typed, identity):
     """The user's spaces end a name (赵敏 为啥…), unless they split it (王 小明)."""
     turn = Turn(normalise(typed), spaced=normalise_words(typed))
     assert turn.identity() == identity
+
+
+def test_after_a_lookup_why_it_was_returned_and_whether_to_collect(responder):
+    returned = State(procedure="transfer", case_stage="已退回", case_note="解聘证明不清晰，请重新上传")
+    text = "\n".join(m["text"] for m in responder.respond(Turn(normalise("为什么被退回"), "ask_contact", 0.9), returned, TODAY).messages)
+    assert "解聘证明不清晰" in text and "重新申报" in text and "68313292" in text
+    announced = State(procedure="initial", case_stage="已公告")
+    reply = responder.respond(Turn(normalise("那我现在可以去领了吗"), "ask_collect", 0.9), announced, TODAY)
+    assert reply.messages[0]["text"] == "可以。" and "单位介绍信" in reply.messages[1]["text"]
+    accepted = State(procedure="renewal", case_stage="已受理")
+    reply = responder.respond(Turn(normalise("那我现在可以去领了吗"), "ask_collect", 0.9), accepted, TODAY)
+    assert reply.messages[0]["text"] == "还不能。"
 
 
 def test_after_a_lookup_the_next_step_is_for_that_application(responder):
