@@ -306,16 +306,31 @@ def _next_procedure_text(kb: Knowledge, step: Step) -> str:
 # --- questions with no procedure whose answer is common to all -------------------------
 
 
-def _grouped(kb: Knowledge, render) -> List[str]:
-    """Lines "初始注册、转注册：…" grouping procedures whose rendered fact is the same."""
-    groups: dict = {}
+def groups(kb: Knowledge, render) -> dict:
+    """Procedures whose rendered fact is the same, fact → procedures, in the guide's order."""
+    found: dict = {}
     for p in kb.procedures:
         fact = render(p)
         if fact:
-            groups.setdefault(fact, []).append(p.title)
-    if len(groups) == 1:
-        return [next(iter(groups))]
-    return [f"{'、'.join(names)}：{fact}" for fact, names in groups.items()]
+            found.setdefault(fact, []).append(p)
+    return found
+
+
+def collection_fact(p: Procedure) -> Optional[str]:
+    return p.collection.text if p.collection else None
+
+
+def stamp_fact(p: Procedure) -> Optional[str]:
+    """The collection step of a procedure that ends with 贴条."""
+    return p.collection.text if p.collection and "贴条" in p.collection.text else None
+
+
+def _grouped(kb: Knowledge, render) -> List[str]:
+    """Lines "初始注册、转注册：…" grouping procedures whose rendered fact is the same."""
+    found = groups(kb, render)
+    if len(found) == 1:
+        return [next(iter(found))]
+    return [f"{'、'.join(p.title for p in procedures)}：{fact}" for fact, procedures in found.items()]
 
 
 def common_steps(kb: Knowledge, stages: Sequence[str], where: bool = False) -> List[Message]:
@@ -330,15 +345,17 @@ def common_steps(kb: Knowledge, stages: Sequence[str], where: bool = False) -> L
     return [{"text": "\n".join(lines)}]
 
 
-def common_collection(kb: Knowledge, proxy: Optional[str] = None, asked: Sequence[str] = ()) -> List[Message]:
-    """Collection for every procedure; `asked` material kinds (不管啥业务都得带介绍信吗) get a verdict first."""
+def common_collection(kb: Knowledge, proxy: Optional[str] = None, asked: Sequence[str] = (),
+                      stamp_only: bool = False) -> List[Message]:
+    """Collection for every procedure; `asked` material kinds (不管啥业务都得带介绍信吗) get a verdict first;
+    `stamp_only` (贴条的话要带啥): the procedures that end with 贴条."""
     with_step = [p for p in kb.procedures if p.collection]
     lead = next((proxy_lead(p.collection, proxy) for p in with_step if PROXY in p.collection.text), "")
-    grouped = _grouped(kb, lambda p: p.collection.text if p.collection else None)
+    grouped = _grouped(kb, stamp_fact if stamp_only else collection_fact)
     text = (f"{lead}{PROXY}均可办理。\n" if lead else "") + _bring_verdict(kb, with_step, asked)
-    text += "审核通过后的领取（或贴条）：\n" + numbered(grouped)
+    text += ("办理贴条的业务：\n" if stamp_only else "审核通过后的领取（或贴条）：\n") + numbered(grouped)
     without = [p.title for p in kb.procedures if not p.collection]
-    if without:
+    if without and not stamp_only:
         text += f"\n{'、'.join(without)}没有领取环节。"
     return [{"text": text}]
 

@@ -254,6 +254,10 @@ class Responder:
                          replace(state, pending_question=pending, pending_candidates=candidates))
         if not procedures:
             common = self._common_answer(aspect, a)
+            if common and aspect == "collect":  # 第二个 then picks that line of the numbered answer
+                fact = answers.stamp_fact if _stamp_only(a) else answers.collection_fact
+                listed = [ps[0].id for ps in answers.groups(self.kb, fact).values()]
+                return Reply(common, replace(state, pending_question=turn.text, pending_candidates=listed))
             if common:
                 return Reply(common, state)
             return Reply(answers.ask_procedure(self.kb),
@@ -550,7 +554,7 @@ class Responder:
             return answers.common_copies(self.kb)
         if aspect == "collect":
             asked = [k for k in a.materials if k != "certificate"] if a.yes_no else []
-            return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked)
+            return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked, stamp_only=_stamp_only(a))
         if aspect == "where" or (aspect == "steps" and a.stages):
             asked = self._asked_stages(a)
             # 已经上报了，还要跑窗口吗: the later step; 上报完了以后还要做什么: the end of 申报 (打印申请表), then 受理
@@ -661,6 +665,11 @@ BRING = re.compile(r"(带|交|携带|提供|提交|准备|收|要不要|需要|�
 def _certificate_asked(text: str) -> bool:
     """The certificate is what is to be brought or handed in, in the clause that names it."""
     return any("证" in c and BRING.search(c) for c in re.split(r"[,，;；。?？!！]", text))
+
+
+def _stamp_only(a: Analysis) -> bool:
+    """贴条的话要带啥: about the procedures that end with 贴条, not every collection."""
+    return "贴条" in a.text and not a.yes_no and not re.search(r"区分|区别|分别|新证|哪些.*哪些", a.text)
 
 
 def _clauses(text: str) -> int:

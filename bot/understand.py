@@ -27,6 +27,7 @@ WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一�
 TOPIC_PRIORITY = 10
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
+PERSON = re.compile(r"身份证|姓名|户口|证件号|本人|员工|同事|个人|职工|工程师的名字|(我|他|她)的?名字|(我|他|她)(改|换)")
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
 SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
@@ -178,6 +179,8 @@ class Reader:
         first = {}
         for start, end, pid in sorted(found):
             first.setdefault(pid, (pid, start, end))
+        if "rename" in first and "personal_change" in first and not PERSON.search(text):
+            del first["personal_change"]  # 公司合并了…只是名字换成了新的: the company's name; no person is named
         suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses} if suppress else set()
         return [m for pid, m in first.items() if pid not in suppressed]
 

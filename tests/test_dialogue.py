@@ -227,6 +227,8 @@ CONVERSATIONS = {
     "what the old employer issues": [("员工跳槽过来挂证，原单位那边要开个啥证明", ["解聘证明"], ["最后办理国家注册监理工程师。初始"])],
     "a rename registered at the market regulator": [("我们公司上个月在市场监管局做了名称变更，公司下面的注册监理工程师要准备哪些材料",
                                                      ["营业执照", "工商变更证明"], ["utter_out_of_scope"])],
+    "a merger renames the company": [("我们公司和集团里另一家单位合并了，合并后还是我们这个法人主体，只是名字换成了新的，执照也换好了，"
+                                      "底下那些注册监理要办什么、带什么", ["营业执照", "工商变更证明"], ["户口本"])],
     "two renames in one message": [("我们公司刚改了名字，另外有个员工身份证上的姓名也改了，这两件事分别要准备什么材料",
                                     ["营业执照", "户口本"], [])],
     "the fee is not in the guide": [("帮员工办转注册要交多少费用", ["收费"], ["元"])],
@@ -264,6 +266,13 @@ CONVERSATIONS = {
                                              ("盖的章和专业增加的章名称一样吗", ["写法不同"], [])],
     "the lock in English": [("监理lock坏了, who should I call?", ["88381756"], [])],
     "the commitment's words": [("51号文讲的啥", ["51号"], []), ("那申请表里具体加了哪些话", ["本人社会保险已由注册单位缴纳"], [])],
+    "a line of the 贴条 procedures picked": [("贴条的话要带啥", ["办理贴条的业务", "1. 延续注册"], ["初始注册"]),
+                                              ("第一个", ["【延续注册】领取", "单位介绍信", "注册证书原件"], [])],
+    "a line of the numbered answer picked": [("拿证要准备点啥", ["1. 初始注册"], []),
+                                             ("第二个", ["【延续注册】领取", "注册证书原件"], ["utter_out_of_scope"])],
+    "a template is not in the guide, and a cannot-get material": [("原单位不肯开解聘证明，转注册没有它应该也行吧",
+                                                                  ["解聘证明原件或复印件"], [])],
+    "what the form says, after the policy": [("51号文讲的啥", ["51号"], []), ("那申请表上是咋写的", ["并为其缴纳了社会保险"], [])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
