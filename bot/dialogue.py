@@ -168,7 +168,8 @@ class Responder:
                 or (a.aspects and not supposing and not generic)) \
                 and not self._chitchat(turn) and state.last_question and (
                     _elliptical(turn.text) or supposing
-                    or not a.has_domain_signal and (len(turn.text) <= 12 or WHY.search(turn.text) and len(turn.text) <= 20)):
+                    or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP
+                                                    or WHY.search(turn.text) and len(turn.text) <= 20)):
             earlier = self.reader.read(state.last_question, today, context=state.procedure)
             if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
                 a.aspects = earlier.topics + a.aspects
@@ -197,15 +198,9 @@ class Responder:
         if stage is None and state.case_stage and NEXT_ASKED.search(turn.text) and not (a.topics or a.stages or a.procedures):
             stage = self.kb.stage(state.case_stage)  # looked up, then 那我下一步干嘛
         pid = a.procedures[0] if a.procedures else state.procedure
-        looked_up = self.kb.stage(state.case_stage) if state.case_stage and not a.procedures and pid else None
-        if looked_up and looked_up.name == "已退回" and "退回" in turn.text and WHY.search(turn.text) and not asks_person:
-            note = f"退回说明：{state.case_note}" if state.case_note else ""  # 为什么被退回: this application's note
-            review = self.kb.contact("review")
-            return Reply([{"text": note}] * bool(note) + stage_explained(self.kb, looked_up, self.kb.procedure(pid))
-                         + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}], state)
-        if looked_up and a.yes_no and CAN_COLLECT.search(turn.text) and not asks_person:  # 那我现在可以去领了吗
-            verdict = {"collect": "可以。", "done": ""}.get(looked_up.next, "还不能。")
-            return Reply([{"text": verdict}] * bool(verdict) + stage_explained(self.kb, looked_up, self.kb.procedure(pid)), state)
+        about_case = self._about_looked_up_case(turn, a, state) if not asks_person else None
+        if about_case:
+            return Reply(about_case, state)
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
                          replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
@@ -277,6 +272,21 @@ class Responder:
             current = self.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
         return Reply(messages, replace(state, procedure=current.id, last_aspect=aspect or "overview",
                                        pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
+
+    def _about_looked_up_case(self, turn: Turn, a: Analysis, state: State) -> Optional[List[dict]]:
+        """After a lookup: 为什么被退回 gets that application's note, 那我现在可以去领了吗 a verdict
+        from its stage; both then say what the stage means and what comes next."""
+        if not (state.case_stage and state.procedure) or a.procedures:
+            return None
+        stage, p = self.kb.stage(state.case_stage), self.kb.procedure(state.procedure)
+        if stage.name == "已退回" and "退回" in turn.text and WHY.search(turn.text):
+            note = [{"text": f"退回说明：{state.case_note}"}] if state.case_note else []
+            review = self.kb.contact("review")
+            return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
+        if a.yes_no and CAN_COLLECT.search(turn.text):
+            verdict = {"collect": "可以。", "done": ""}.get(stage.next, "还不能。")
+            return [{"text": verdict}] * bool(verdict) + stage_explained(self.kb, stage, p)
+        return None
 
     # -- understanding the turn ---------------------------------------------------------
 
