@@ -14,7 +14,7 @@ from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise, normalise_words
 
 SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage",
-         "case_note")
+         "case_note", "previous_procedure", "people")
 
 
 @lru_cache(maxsize=None)
@@ -46,6 +46,8 @@ def state_from(tracker: Tracker) -> State:
         last_question=tracker.get_slot("last_question"),
         case_stage=tracker.get_slot("case_stage"),
         case_note=tracker.get_slot("case_note"),
+        previous_procedure=tracker.get_slot("previous_procedure"),
+        people=list(tracker.get_slot("people") or []),
     )
 
 
@@ -64,7 +66,7 @@ def slot_events(before: State, after: State) -> List[Dict[Text, Any]]:
     events = []
     for name in SLOTS:
         old, new = getattr(before, name), getattr(after, name)
-        if name == "pending_candidates":
+        if name in ("pending_candidates", "people"):
             old, new = old or [], new or []
         if name == "failures":
             old, new = int(old or 0), int(new or 0)

@@ -53,8 +53,10 @@ class ValidateStatusForm(FormValidationAction):
         reading = understand.default().read(turn.text)
         if not reading.out_of_scope and (status.find_case_no(turn.text) or turn.identity()):
             return None
+        starting = tracker.active_loop_name != FORM
         asked_else = tracker.active_loop_name == FORM and turn.intent in QUESTION_INTENTS and turn.confidence >= 0.6
-        if not asked_else and not _domain_question(turn.text, turn.confidence, starting=tracker.active_loop_name != FORM):
+        again = starting and bool(tracker.get_slot("case_stage")) and len(turn.text) <= 12  # 它现在到哪一步了
+        if not (asked_else or again) and not _domain_question(turn.text, turn.confidence, starting=starting):
             return None
         state = state_from(tracker)
         reply = responder().respond(turn, state)
@@ -93,7 +95,7 @@ def _domain_question(text: str, confidence: float, starting: bool) -> bool:
         return True
     if a.status_request:
         return False
-    return bool(a.topics or a.procedures or a.ambiguity or a.stages or a.aspects
+    return bool(a.topics or a.procedures or a.ambiguity or a.stages or a.aspects or a.silent  # 那要多久出结果
                 or (starting and confidence < STATUS_SURE))
 
 

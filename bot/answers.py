@@ -149,6 +149,30 @@ def collection(kb: Knowledge, p: Procedure, proxy: Optional[str] = None, asks_st
     return [{"text": text, "buttons": follow_up_buttons(p, skip="collect")}]
 
 
+def compared(kb: Knowledge, first: Procedure, second: Procedure, aspect: Optional[str]) -> List[Message]:
+    """和刚才那个有什么区别: what differs between two procedures, for collecting when that was
+    asked, otherwise for the materials handed in; each side as the guide writes it."""
+    if aspect == "collect":
+        steps = [(p, p.collection) for p in (first, second)]
+        if all(s for _, s in steps) and steps[0][1].text == steps[1][1].text:
+            return [{"text": f"两者领取时相同：{first.collection.text}"}]
+        lines = [f"{p.title}：" + (s.text if s else "办事指南中没有领取环节。") for p, s in steps]
+        return [{"text": "两者领取时不同：\n" + numbered(lines)}]
+    listed = [[material_line(m, with_copies=False) for m in p.intake.materials] for p in (first, second)]
+    if listed[0] == listed[1]:
+        return [{"text": f"两者受理时的材料相同：{material_list(first.intake.materials)}"}]
+    more = [x for x in listed[1] if x not in listed[0]]
+    fewer = [x for x in listed[0] if x not in listed[1]]
+    text = f"{second.title}与{first.title}受理时的材料不同："
+    if more:
+        text += f"\n{second.title}要而{first.title}不要：{'、'.join(more)}"
+    if fewer:
+        text += f"\n{first.title}要而{second.title}不要：{'、'.join(fewer)}"
+    for p in (first, second):
+        text += f"\n【{p.title}】{material_list(p.intake.materials)}"
+    return [{"text": text}]
+
+
 STAMP = re.compile(r"“([^”]*章)”")
 
 
@@ -193,6 +217,13 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
     for kind in kinds:
         label = kb.material_kind(kind).label
         hit = _find_material(p, kind, stages)
+        instead = _accepted_instead(kb, p, kind) if hit is None else None
+        if instead and instead.kind in kinds:
+            continue  # 没登报用情况说明可以吗: the newspaper's own line says so
+        if instead:  # 丢证要写的那个情况说明: accepted in place of the newspaper
+            parts.append(f"{p.title}受理时需携带{material_line(instead)}：没有{instead.name}的，可以提交{label}。"
+                         + _detail_elsewhere(kb, p, kind, question))
+            continue
         if hit is None:
             parts.append(f"不需要。办事指南中{p.title}的办理材料里没有{label}。")
             continue
@@ -274,6 +305,26 @@ def _form_verdict(m: Material, asked: str) -> str:
     if asked == "复印件":
         return "可以。" if "复印件" in m.form else f"不可以，{m.name}须为原件。"
     return ("需要原件。" if m.form == "原件" else "不一定要原件，" + ("原件或复印件均可。" if "或" in m.form else "复印件即可。"))
+
+
+SIGN = re.compile(r"签字|签名|盖章|谁签|谁盖|谁写|谁来写|怎么写")
+
+
+def _accepted_instead(kb: Knowledge, p: Procedure, kind: str) -> Optional[Material]:
+    """The material that this kind may replace in p (情况说明 for 省级以上报刊), if any."""
+    names = {kb.material_kind(kind).label, *kb.material_kind(kind).aliases}
+    return next((m for s in p.steps for m in s.materials if m.alternative in names), None)
+
+
+def _detail_elsewhere(kb: Knowledge, p: Procedure, kind: str, question: str) -> str:
+    """丢证的情况说明谁签字: the guide says it only for another procedure's material of that kind."""
+    if not SIGN.search(question):
+        return ""
+    for other in kb.procedures:
+        m = next((m for s in other.steps for m in s.materials if m.kind == kind and m.detail), None)
+        if m and other.id != p.id:
+            return f"办事指南未写明这里{m.name}的签字、盖章要求；{other.title}中写的是{m.name}（{m.detail}）。"
+    return ""
 
 
 def _find_material(p: Procedure, kind: str, stages: Sequence[str]):

@@ -14,7 +14,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from bot import answers
+from bot import answers, people
 from bot.dates import ExpiryDate, bare_date, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
@@ -63,6 +63,8 @@ class State:
     last_question: Optional[str] = None  # the last question answered, for 那延续注册也要吗
     case_stage: Optional[str] = None  # the stage of the application this user looked up
     case_note: Optional[str] = None  # and its note (已退回: why), shown to this user already
+    previous_procedure: Optional[str] = None  # the one discussed before this one (和刚才那个有什么区别)
+    people: List[str] = field(default_factory=list)  # colleagues named, "老王=renewal" (bot.people)
 
 
 @dataclass
@@ -85,12 +87,16 @@ RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没�
 RETURNED_TOLD = re.compile(r"(打回|退回|驳回)(来|去)?了")  # 我们报的注册被退回来了
 TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
 NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}贴条")  # 不用贴条吧 / 是不是都要贴条
+COMPARE = re.compile(r"(和|跟|与|比)(刚才|之前|上一个|前面|前一个)|区别在哪|有什么区别|有啥区别|有区别吗|有什么不同|有啥不同|"
+                     r"两个.{0,4}(区别|一样|不同|差别)|比.{0,6}多了|少了什么|多了什么")
 SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
+FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印)")  # 申请表去哪里拿
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
 WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
+REDO = re.compile(r"重新上传|重新提交|要改|改什么|哪里不对|什么问题|退回原因|退回的原因")  # 那个要重新上传的是什么
 CAN_COLLECT = re.compile(r"(可以|能)(去)?(领|拿|取|贴条)")  # 那我现在可以去领了吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
@@ -119,6 +125,8 @@ class Responder:
         if len(items) > 1:
             return self._respond_each(turn, items, state, today)
         reply = self._respond(turn, state, today or clock_today())
+        if state.procedure and reply.state.procedure != state.procedure:
+            reply.state = replace(reply.state, previous_procedure=state.procedure)
         if reply.handoff:
             return reply
         failures = 0 if reply.understood else state.failures + 1
@@ -145,6 +153,7 @@ class Responder:
 
     def _respond(self, turn: Turn, state: State, today: date) -> Reply:
         a = self.reader.read(turn.text, today, context=state.procedure)
+        state = self._colleagues(turn.text, a, state)
         chosen, how = self._chosen_procedure(turn, a, state)
         if chosen:
             if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
@@ -157,6 +166,8 @@ class Responder:
             state = replace(state, pending_question=None, pending_candidates=[])
         elif not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text):
             a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+        if a.form and not a.materials and not a.procedures and not state.procedure and state.last_question:
+            a.materials = self.reader.read(state.last_question, today).materials[:1]  # 申请表去哪里拿 → 打出来交原件还是复印件
         expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
         if expiry:
             a.expiry = expiry
@@ -176,6 +187,10 @@ class Responder:
                 a.strong_topics = earlier.strong_topics
                 a.follows = state.last_question
 
+        compared = self._compared(turn.text, a, state)
+        if compared:  # 和刚才那个有什么区别
+            return Reply(compared, state)
+
         # 监理系统有没有人工客服电话 asks for a line's number, not to be handed to a person
         wants_number = any(t.startswith("contact:") for t in a.topics) and any(w in turn.text for w in ("电话", "号码", "热线"))
         asks_person = any(c in turn.text for c in self.kb.language.human_cues) and not wants_number
@@ -192,6 +207,10 @@ class Responder:
                         and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
                     or (a.status_request and turn.identity() is not None)  # 我叫李华…延续到哪一步了
                     or (a.status_request and "进度" in turn.text and not a.topics))  # 公司帮我报了延续注册，想看看进度
+        again = (a.status_request and state.case_stage and state.procedure and len(turn.text) <= 12
+                 and not (a.gives_case_no or a.procedures or turn.identity()))
+        if again:  # 它现在到哪一步了: the application just looked up
+            return Reply(stage_explained(self.kb, self.kb.stage(state.case_stage), self.kb.procedure(state.procedure)), state)
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
@@ -227,6 +246,12 @@ class Responder:
                 return self._second_chance(turn, a, state, out_of_scope=True)
 
         aspect = self._aspect(turn, a)
+        if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
+                and not a.stages:
+            aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
+        if aspect == "materials" and state.last_aspect == "collect" and len(turn.text) <= 8 \
+                and not (a.procedures or a.materials or a.ambiguity):
+            aspect = "collect"  # 批了去哪领 → 要带什么: for collecting
         if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
                 and len(a.materials) == 1):
             a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
@@ -253,8 +278,8 @@ class Responder:
                 fact = answers.stamp_fact if _stamp_only(a) else answers.collection_fact
                 listed = [ps[0].id for ps in answers.groups(self.kb, fact).values()]
                 return Reply(common, replace(state, pending_question=turn.text, pending_candidates=listed))
-            if common:
-                return Reply(common, state)
+            if common:  # 申请表去哪里拿 → 打出来交原件还是复印件: about the same thing
+                return Reply(common, replace(state, last_question=a.text))
             return Reply(answers.ask_procedure(self.kb),
                          replace(state, pending_question=turn.text, pending_candidates=[p.id for p in self.kb.procedures]))
 
@@ -279,7 +304,7 @@ class Responder:
         if not (state.case_stage and state.procedure) or a.procedures:
             return None
         stage, p = self.kb.stage(state.case_stage), self.kb.procedure(state.procedure)
-        if stage.name == "已退回" and "退回" in turn.text and WHY.search(turn.text):
+        if stage.name == "已退回" and (("退回" in turn.text and WHY.search(turn.text)) or REDO.search(turn.text)):
             note = [{"text": f"退回说明：{state.case_note}"}] if state.case_note else []
             review = self.kb.contact("review")
             return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
@@ -287,6 +312,35 @@ class Responder:
             verdict = {"collect": "可以。", "done": ""}.get(stage.next, "还不能。")
             return [{"text": verdict}] * bool(verdict) + stage_explained(self.kb, stage, p)
         return None
+
+    def _colleagues(self, text: str, a: Analysis, state: State) -> State:
+        """老王要延续注册，小陈证书丢了要补办。先说老王的: remember who needs what, answer for the
+        one asked about; later 小陈的呢 / 另一个呢 / 第二个人 mean that colleague's procedure."""
+        found = people.introduced(text, self.reader.procedures_in)
+        known = people.merged(state.people, found)
+        if len(a.procedures) > 1:
+            last_clause = [c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()][-1]
+            focus = (people.first_only(text, found, self.reader.procedures_in)
+                     or (people.asked_about(last_clause, known, None) if found else None))
+            if focus:
+                a.procedures = [focus]
+        elif not a.procedures and known:
+            pid = people.asked_about(text, known, state.procedure)
+            if pid:
+                a.procedures, a.ambiguity = [pid], None
+        return replace(state, people=known) if found else state
+
+    def _compared(self, text: str, a: Analysis, state: State) -> Optional[List[dict]]:
+        """和刚才那个有什么区别 / 两个有区别吗 / 比刚才多了什么: the procedure discussed now beside
+        the one before (or the one named), for what was last asked."""
+        if not (COMPARE.search(text) and state.procedure) or "章" in text:
+            return None
+        pair = [state.previous_procedure, state.procedure] if not a.procedures else [state.procedure, a.procedures[0]]
+        if not all(pair) or pair[0] == pair[1]:
+            return None
+        first, second = self.kb.procedure(pair[0]), self.kb.procedure(pair[1])
+        collecting = "collect" in a.aspects or (state.last_aspect == "collect" and first.collection and second.collection)
+        return answers.compared(self.kb, first, second, "collect" if collecting else "materials")
 
     # -- understanding the turn ---------------------------------------------------------
 
@@ -342,6 +396,8 @@ class Responder:
             return "steps"  # 是不是直接拿材料去窗口交就行了: the whole way, not a shortcut
         if a.stages and (not cues or (a.yes_no and not a.materials and "collect" not in cues)):
             return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
+        if a.materials == ["application_form"] and FORM_FROM.search(a.text):
+            return "steps"  # 申请表去哪里拿: printed from the system after 上报 (the 申报 step)
         if set(a.materials) - {"certificate"} and SIGN_OR_SEAL.search(a.text):
             return "materials"  # 情况说明该由谁签字、谁盖章: that material, not the 贴条 stamp
         if not cues and a.materials and (a.yes_no or a.form):
@@ -364,8 +420,8 @@ class Responder:
 
     def _chitchat(self, turn: Turn) -> Optional[str]:
         """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
-        if re.sub(r"[\s,，。.!！~～]", "", turn.text) in self.kb.language.ack_cues:
-            return "thanks"  # 好的 / 知道了, whatever NLU says: 不客气，还有问题随时问我
+        if self._acknowledged(turn.text):
+            return "thanks"  # 好的 / 好的，明白了, whatever NLU says: 不客气，还有问题随时问我
         sure = turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6
         if turn.intent in CHITCHAT and sure and CJK.search(turn.text) and len(turn.text) <= CHITCHAT_LONGEST:
             # not "Write me a SQL query", nor 500 times 啊
@@ -374,10 +430,19 @@ class Responder:
         for name, cues in lang.chitchat_cues.items():
             if any(_said(turn.text, c) for c in cues) and (len(turn.text) <= 12 or turn.text.startswith(cues)):
                 return name
-        if any(c in turn.text for c in lang.opener_cues) and not any(w in turn.text for w in lang.domain_words) \
-                and len(turn.text) <= 16:
-            return "greet"  # 问个事儿 / 打扰一下: say hello and let them ask
+        rest = turn.text
+        for cue in lang.opener_cues:
+            rest = rest.replace(cue, "")
+        if rest != turn.text and len(re.sub(r"[\W儿吧呀啊哈嗯]", "", rest)) <= 3:
+            return "greet"  # 问个事儿 / 打扰一下: say hello and let them ask (not 顺便问一下，杭州明天限行吗)
         return None
+
+    def _acknowledged(self, text: str) -> bool:
+        """好的 / 收到 / 好的，明白了: nothing but acknowledgements."""
+        rest = re.sub(r"[\s,，。.!！~～]", "", text)
+        for cue in sorted(self.kb.language.ack_cues, key=len, reverse=True):
+            rest = rest.replace(cue, "")
+        return bool(text.strip()) and not rest
 
     def _order_question(self, a: Analysis) -> Optional[Procedure]:
         """Two procedures where one follows the other's approval, asked which comes first."""
@@ -445,6 +510,9 @@ class Responder:
             for pid in (current.id, nxt):
                 if pid in candidates:
                     return [pid]
+        named = [pid for pid in dict.fromkeys(people.procedures_of(state.people)) if pid in candidates]
+        if len(named) == 1:  # 还有个员工离职要注销 … 离职那个呢: the one named earlier
+            return named
         if a.hinted in candidates:  # 遗失声明登在报纸上，拿这个去补办行吗 → 遗失
             return [a.hinted]
         named = [k for k in a.materials if k != "certificate"]
@@ -691,5 +759,7 @@ def _elliptical(text: str) -> bool:
     text = text.rstrip("?？。!")
     if re.search(r"怎么|如何|为什么|什么|哪|几", text) and not text.endswith("呢"):
         return False  # 那之后证书上的名字怎么改 asks its own question
+    if len(text) <= 6 and text.endswith("的"):
+        return True  # 小周的
     return len(text) <= 14 and (text.endswith("呢") or text.startswith("那")
                                 or any(w in text for w in ("要不要", "也要", "也是", "一样吗", "也需要")))

@@ -28,6 +28,8 @@ TOPIC_PRIORITY = 10
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
 PERSON = re.compile(r"身份证|姓名|户口|证件号|本人|员工|同事|个人|职工|工程师的名字|(我|他|她)的?名字|(我|他|她)(改|换)")
+MOVED = re.compile(r"转注册|原单位|原来的单位|原公司|之前的单位|以前的单位|别的单位|其他单位|跳槽|换单位|换公司|离职|解聘|调过来|调动|注册过")
+SHORT_STAGE_QUESTION = 6  # 交到哪 / 打出来交哪: a bare step is ours; 水电费在哪里交 is not
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
 SILENT_WITHIN = 60  # characters at the end of a message where a question about fees or time counts
@@ -63,6 +65,7 @@ class Analysis:
     today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
     foreign: bool = False  # another profession's or another office's business, whatever else it names
     follows: Optional[str] = None  # the earlier question whose topic this short follow-up continues
+    corrected: bool = False  # 不对，是换单位 / 说错了，是初始注册: the procedure named replaces the last one
     silent: Optional[knowledge.SilentTopic] = None  # 收费 / 审核要多久: the guide does not say
 
     @property
@@ -107,6 +110,7 @@ class Reader:
         mentions = self.procedure_mentions(text)
         a.procedures = [pid for pid, _, _ in mentions]
         corrected = [m.end() for m in CORRECTION.finditer(text)]
+        a.corrected = bool(re.match(r"(哦|噢|啊|呃)?[,，]?(不对|不是|说错了|搞错了|打错了|错了)", text))
         if corrected and any(start >= corrected[-1] for _, start, _ in mentions):  # only what is said after 不是…是
             a.procedures = [pid for pid, start, _ in mentions if start >= corrected[-1]]
         if not a.procedures:
@@ -132,6 +136,7 @@ class Reader:
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
                       or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
+                      or (bool(a.stages) and len(text) <= SHORT_STAGE_QUESTION)  # 交到哪: a step of ours
                       or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects)))  # 办这个得准备些啥
                       or (len(text) <= SHORT and not a.out_of_scope and bool({"materials", "collect"} & set(a.aspects))))  # 要带啥啊
         a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
@@ -181,6 +186,8 @@ class Reader:
             first.setdefault(pid, (pid, start, end))
         if "rename" in first and "personal_change" in first and not PERSON.search(text):
             del first["personal_change"]  # 公司合并了…只是名字换成了新的: the company's name; no person is named
+        if "initial" in first and "transfer" in first and not MOVED.search(text):
+            del first["transfer"]  # 考试过了，要把证注册到我们公司名下: a first registration, no move from elsewhere
         suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses} if suppress else set()
         return [m for pid, m in first.items() if pid not in suppressed]
 

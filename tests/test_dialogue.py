@@ -273,6 +273,32 @@ CONVERSATIONS = {
     "a template is not in the guide, and a cannot-get material": [("原单位不肯开解聘证明，转注册没有它应该也行吧",
                                                                   ["解聘证明原件或复印件"], [])],
     "what the form says, after the policy": [("51号文讲的啥", ["51号"], []), ("那申请表上是咋写的", ["并为其缴纳了社会保险"], [])],
+    # held-out sets 26–27: several colleagues, comparisons, everyday words
+    "two colleagues by name": [("我在帮两个同事办事：老王要延续注册，小陈证书丢了要补办。先说老王的要带什么",
+                                ["延续注册申请表"], ["省级以上报刊"]),
+                               ("小陈的呢", ["一寸照", "省级以上报刊"], []),
+                               ("老王那个要不要交照片", ["不需要"], []),
+                               ("小陈的批下来领证要带什么", ["单位介绍信"], ["贴条"])],
+    "one colleague, then the other": [("一个同事要加专业，另一个同事身份证号码变了。先说加专业的要交什么", ["变更注册申请表"], ["户口本"]),
+                                      ("另一个呢", ["户口本", "身份证"], []),
+                                      ("第二个人批下来以后呢", ["遗失补办"], [])],
+    "the one named in passing": [("公司改名要变更注册，同时还有个员工离职要注销。改名的要交什么", ["营业执照"], []),
+                                 ("离职那个呢", ["解聘证明", "注册证书原件"], ["请问这位人员"])],
+    "what differs from the one before": [("初始注册要哪些材料", ["一寸照"], []), ("证书丢了补办的呢", ["省级以上报刊"], []),
+                                          ("和刚才那个区别在哪", ["不同", "省级以上报刊"], [])],
+    "collecting the same way": [("初始注册批下来领证要带什么", ["单位介绍信"], []), ("转注册的呢", ["单位介绍信"], []),
+                                ("两个有区别吗", ["相同"], [])],
+    "a correction keeps the question": [("新来的同事要办初始注册需要什么材料", ["一寸照"], []),
+                                        ("哦不对，他之前在别的单位注册过，是换单位", ["解聘证明", "注册证书原件"], [])],
+    "a newly passed certificate": [("考试过了，现在要把证注册到我们公司名下，照片要交吗", ["需要", "一寸照"], ["解聘证明"]),
+                                   ("刚考出来的证要让它生效，整个流程怎么走", ["企业版注册监理工程师管理系统", "2号窗口"], [])],
+    "where the form is had, then its form": [("申请表去哪里拿", ["打印申请表"], ["领取"]),
+                                             ("打出来交原件还是复印件", ["申请表原件"], ["请问您要咨询哪项业务"])],
+    "why the original: not in the guide": [("注销注册为什么要证书原件", ["原因"], [])],
+    "another errand's payment": [("汽车违章罚款在哪里交", ["utter_out_of_scope"], ["2号窗口"]),
+                                  ("水电费在哪里交", ["utter_out_of_scope"], ["2号窗口"])],
+    "a bare step is ours": [("交到哪", ["2号窗口"], ["utter_out_of_scope"])],
+    "an opener with a real question": [("顺便问一下，杭州明天限行吗", ["utter_out_of_scope"], ["utter_greet"])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
@@ -301,7 +327,8 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("我们报的注册被退回来了，想看看原因", "ask_overview"),
                                           ("帮我查下我的注册批了没", "ask_collect"),
                                           ("想问下我那个申请处理得怎么样了", "ask_overview"),
-                                          ("公司帮我报了延续注册，想看看进度", "ask_overview")])
+                                          ("公司帮我报了延续注册，想看看进度", "ask_overview"),
+                                          ("查进度 王 小明 尾号1234", "check_status")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
