@@ -14,7 +14,7 @@ from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise, normalise_words
 
 SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage",
-         "case_note", "previous_procedure", "people")
+         "case_note", "previous_procedure", "people", "cases_seen")
 
 
 @lru_cache(maxsize=None)
@@ -48,6 +48,7 @@ def state_from(tracker: Tracker) -> State:
         case_note=tracker.get_slot("case_note"),
         previous_procedure=tracker.get_slot("previous_procedure"),
         people=list(tracker.get_slot("people") or []),
+        cases_seen=list(tracker.get_slot("cases_seen") or []),
     )
 
 
@@ -66,7 +67,7 @@ def slot_events(before: State, after: State) -> List[Dict[Text, Any]]:
     events = []
     for name in SLOTS:
         old, new = getattr(before, name), getattr(after, name)
-        if name in ("pending_candidates", "people"):
+        if name in ("pending_candidates", "people", "cases_seen"):
             old, new = old or [], new or []
         if name == "failures":
             old, new = int(old or 0), int(new or 0)

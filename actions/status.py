@@ -11,12 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import dispatch, meta, responder, slot_events, state_from, turn_from
 from bot import knowledge, status, understand
+from bot.dialogue import LookedUp
 from bot.cases import CASE_NO_RE, CaseStore
 
 FORM = "status_form"
 QUESTION_INTENTS = {"ask_overview", "ask_materials", "ask_steps", "ask_collect", "ask_contact", "ask_policy",
                     "request_human", "bot_capabilities", "out_of_scope", "goodbye", "thanks"}
 STATUS_SURE = 0.85
+MAX_SEEN = 5  # applications a conversation remembers having looked up (王小明的 / 李华的呢)
 RESET = [SlotSet("case_no", None), SlotSet("identity", None), SlotSet("requested_slot", None)]
 
 
@@ -122,8 +124,12 @@ class ActionStatusLookup(Action):
             dispatch(dispatcher, status.render(kb, result.case))
             p = kb.procedure_by_name(result.case.procedure)
             if p is not None:  # 被退回了要怎么处理 / 领证要带什么: about this application's procedure
+                case = result.case
+                seen = [entry for entry in tracker.get_slot("cases_seen") or [] if LookedUp.parse(entry).case_no != case.case_no]
+                seen = (seen + [LookedUp(case.name, case.case_no, p.id, case.stage, case.note or "").dumps()])[-MAX_SEEN:]
                 return RESET + [SlotSet("procedure", p.id), SlotSet("last_aspect", None), SlotSet("last_question", None),
-                                SlotSet("case_stage", result.case.stage), SlotSet("case_note", result.case.note or None)]
+                                SlotSet("case_stage", case.stage), SlotSet("case_note", case.note or None),
+                                SlotSet("cases_seen", seen)]
         elif result.status == "locked":
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
         else:

@@ -173,6 +173,16 @@ def compared(kb: Knowledge, first: Procedure, second: Procedure, aspect: Optiona
     return [{"text": text}]
 
 
+def material_compared(kb: Knowledge, procedures: Sequence[Procedure], kind: str) -> List[Message]:
+    """转注册和注销注册用的申请表一样吗: that material, as each procedure names it."""
+    label = kb.material_kind(kind).label
+    found = [(p, next((m for s in p.steps for m in s.materials + s.bring if m.kind == kind), None)) for p in procedures]
+    lines = [f"{p.title}：{material_line(m, with_copies=False) if m else f'不需要{label}'}" for p, m in found]
+    names = {material_line(m, with_copies=False) for _, m in found if m}
+    lead = "一样：" if len(names) == 1 and all(m for _, m in found) else "不一样："
+    return [{"text": lead + "\n" + numbered(lines)}]
+
+
 STAMP = re.compile(r"“([^”]*章)”")
 
 

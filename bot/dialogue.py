@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import List, Optional, Tuple
 
+import json
 import re
 
 from rapidfuzz import fuzz, process
@@ -64,7 +65,25 @@ class State:
     case_stage: Optional[str] = None  # the stage of the application this user looked up
     case_note: Optional[str] = None  # and its note (已退回: why), shown to this user already
     previous_procedure: Optional[str] = None  # the one discussed before this one (和刚才那个有什么区别)
+    cases_seen: List[str] = field(default_factory=list)  # applications looked up here (LookedUp), latest last
     people: List[str] = field(default_factory=list)  # colleagues named, "老王=renewal" (bot.people)
+
+
+@dataclass
+class LookedUp:
+    """An application this user looked up (number and identity matched) earlier in the conversation."""
+    name: str
+    case_no: str
+    procedure: str
+    stage: str
+    note: str = ""
+
+    @classmethod
+    def parse(cls, entry: str) -> "LookedUp":
+        return cls(**json.loads(entry))
+
+    def dumps(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False)
 
 
 @dataclass
@@ -93,11 +112,16 @@ SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # �
 FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印)")  # 申请表去哪里拿
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
+PRONOUN = re.compile(r"它|这个|那个|这东西|那东西")
+BACK_TO = re.compile(r"回到|说回|再说|接着说|还是说")  # 回到改名的事: the procedure before
+BOTH = re.compile(r"这两个|这俩|两个都|两个业务|两者|他俩|他们俩|两样都")  # 这两个哪个要照片
+MATERIAL_AT = re.compile(r"第([一二三四五1-5])(样|个|项|份)|最后(那|一)(个|样|份|项)")  # 第二样要原件吗 / 最后那个呢
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
 WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
 REDO = re.compile(r"重新上传|重新提交|要改|改什么|哪里不对|什么问题|退回原因|退回的原因")  # 那个要重新上传的是什么
-CAN_COLLECT = re.compile(r"(可以|能)(去)?(领|拿|取|贴条)")  # 那我现在可以去领了吗
+WHICH_OF = re.compile(r"哪个|哪一个|谁|两个|俩")  # 这两个谁现在就能去窗口领证
+CAN_COLLECT = re.compile(r"(可以|能)(去)?[^,，。?？]{0,4}(领|拿|取|贴条)")  # 那我现在可以去领了吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
 
@@ -125,7 +149,8 @@ class Responder:
         if len(items) > 1:
             return self._respond_each(turn, items, state, today)
         reply = self._respond(turn, state, today or clock_today())
-        if state.procedure and reply.state.procedure != state.procedure:
+        if state.procedure and reply.state.procedure != state.procedure \
+                and reply.state.previous_procedure == state.previous_procedure:  # not set by the answer itself
             reply.state = replace(reply.state, previous_procedure=state.procedure)
         if reply.handoff:
             return reply
@@ -154,6 +179,7 @@ class Responder:
     def _respond(self, turn: Turn, state: State, today: date) -> Reply:
         a = self.reader.read(turn.text, today, context=state.procedure)
         state = self._colleagues(turn.text, a, state)
+        self._referred(turn.text, a, state, today)
         chosen, how = self._chosen_procedure(turn, a, state)
         if chosen:
             if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
@@ -174,7 +200,8 @@ class Responder:
             a.aspects.insert(0, RENEWAL_WINDOW)
             a.strong_topics.insert(0, RENEWAL_WINDOW)
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
-        generic = len(turn.text) <= SHORT_FOLLOW_UP and set(a.aspects) <= {"where", "overview", "steps", "notes"}  # 是在哪里申请的
+        generic = len(turn.text) <= SHORT_FOLLOW_UP and (  # 是在哪里申请的 / 它出问题了打哪个电话
+            set(a.aspects) <= {"where", "overview", "steps", "notes"} or (set(a.aspects) <= {"contact"} and PRONOUN.search(turn.text)))
         if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope
                 or (a.aspects and not supposing and not generic)) \
                 and not self._chitchat(turn) and state.last_question and (
@@ -188,17 +215,21 @@ class Responder:
                 a.follows = state.last_question
 
         compared = self._compared(turn.text, a, state)
-        if compared:  # 和刚才那个有什么区别
-            return Reply(compared, state)
+        if compared:  # 和刚才那个有什么区别 / 转注册和注销注册用的申请表一样吗
+            if len(a.procedures) > 1:  # 那解聘证明呢，两个都要吗: these two, from now on
+                state = replace(state, previous_procedure=a.procedures[0], procedure=a.procedures[1])
+            return Reply(compared, replace(state, last_question=turn.text))
 
         # 监理系统有没有人工客服电话 asks for a line's number, not to be handed to a person
         wants_number = any(t.startswith("contact:") for t in a.topics) and any(w in turn.text for w in ("电话", "号码", "热线"))
         asks_person = any(c in turn.text for c in self.kb.language.human_cues) and not wants_number
         silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
-                              ) and not asks_person else None
-        about_collecting = bool(a.materials) and "collect" in a.aspects  # 领证的介绍信由谁开，街道还是派出所
-        if a.foreign and not asks_person or (a.out_of_scope and not a.procedures and not a.topics and not asks_person
-                                             and not silent and not about_collecting):  # weather, exams, 江苏省住建厅
+                              ) and not asks_person and not (a.silent and a.silent.alone and a.procedures) else None
+        about_collecting = "collect" in a.aspects and (  # 领证的介绍信由谁开，街道还是派出所 / 我老公上班走不开，我去帮他领证
+            bool(a.materials) or any(w in turn.text for w in ("领证", "领取", "拿证", "贴条", "代领")))
+        off_topic = a.out_of_scope and not about_collecting
+        if a.foreign and not asks_person or (off_topic and not a.procedures and not a.topics and not asks_person
+                                             and not silent):  # weather, exams, 江苏省住建厅
             return self._second_chance(turn, a, state, out_of_scope=True)
         gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
         own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
@@ -207,19 +238,16 @@ class Responder:
                         and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
                     or (a.status_request and turn.identity() is not None)  # 我叫李华…延续到哪一步了
                     or (a.status_request and "进度" in turn.text and not a.topics))  # 公司帮我报了延续注册，想看看进度
-        again = (a.status_request and state.case_stage and state.procedure and len(turn.text) <= 12
-                 and not (a.gives_case_no or a.procedures or turn.identity()))
-        if again:  # 它现在到哪一步了: the application just looked up
-            return Reply(stage_explained(self.kb, self.kb.stage(state.case_stage), self.kb.procedure(state.procedure)), state)
+        about_case = self._about_looked_up_case(turn, a, state) if not asks_person else None
+        if about_case:  # 为什么被退回 / 王小明的能去领了吗 / 它现在到哪一步了, after a lookup
+            asked = state.last_question if _elliptical(turn.text) else turn.text
+            return Reply(about_case, replace(state, last_question=asked))
         if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
             return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
         stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
         if stage is None and state.case_stage and NEXT_ASKED.search(turn.text) and not (a.topics or a.stages or a.procedures):
             stage = self.kb.stage(state.case_stage)  # looked up, then 那我下一步干嘛
         pid = a.procedures[0] if a.procedures else state.procedure
-        about_case = self._about_looked_up_case(turn, a, state) if not asks_person else None
-        if about_case:
-            return Reply(about_case, state)
         if stage and pid and not asks_person:
             return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
                          replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
@@ -242,7 +270,7 @@ class Responder:
                 return self._second_chance(turn, a, state, out_of_scope=True)  # "book me a taxi"
             if turn.intent == "bot_capabilities":
                 return Reply(answers.capabilities(self.kb), state)
-            if turn.intent in ("out_of_scope", *CHITCHAT) or a.out_of_scope or not a.on_topic:
+            if turn.intent in ("out_of_scope", *CHITCHAT) and not about_collecting or off_topic or not a.on_topic:
                 return self._second_chance(turn, a, state, out_of_scope=True)
 
         aspect = self._aspect(turn, a)
@@ -299,18 +327,35 @@ class Responder:
                                        pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
 
     def _about_looked_up_case(self, turn: Turn, a: Analysis, state: State) -> Optional[List[dict]]:
-        """After a lookup: 为什么被退回 gets that application's note, 那我现在可以去领了吗 a verdict
-        from its stage; both then say what the stage means and what comes next."""
-        if not (state.case_stage and state.procedure) or a.procedures:
+        """After a lookup, about that application (or one looked up before, named: 王小明的 / 李华的呢):
+        为什么被退回 gets its note, 能去领了吗 a verdict from its stage, 它现在到哪一步了 the stage
+        again; each then says what the stage means and what comes next."""
+        seen = [LookedUp.parse(entry) for entry in state.cases_seen]
+        named = [c for c in seen if c.name in turn.text or c.case_no.lower() in turn.text]
+        if len(seen) > 1 and not named and CAN_COLLECT.search(turn.text) and WHICH_OF.search(turn.text):  # 这两个谁能去领
+            return [{"text": "\n".join(f"{c.name}（{c.case_no}）：{c.stage}，" + ("可以领取。" if self.kb.stage(c.stage).next == "collect"
+                                                                               else "还不能领取。") for c in seen)}]
+        if (a.gives_case_no and not named) or (a.procedures and not named):
             return None
-        stage, p = self.kb.stage(state.case_stage), self.kb.procedure(state.procedure)
-        if stage.name == "已退回" and (("退回" in turn.text and WHY.search(turn.text)) or REDO.search(turn.text)):
-            note = [{"text": f"退回说明：{state.case_note}"}] if state.case_note else []
+        if named:
+            case = named[-1]
+        elif state.case_stage and state.procedure:
+            case = LookedUp("", "", state.procedure, state.case_stage, state.case_note or "")
+        else:
+            return None
+        text = turn.text
+        if named and _elliptical(text) and state.last_question:  # 李华的呢: what was asked of the other one
+            text = state.last_question
+        stage, p = self.kb.stage(case.stage), self.kb.procedure(case.procedure)
+        if stage.name == "已退回" and (("退回" in text and WHY.search(text)) or REDO.search(text)):
+            note = [{"text": f"退回说明：{case.note}"}] if case.note else []
             review = self.kb.contact("review")
             return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
-        if a.yes_no and CAN_COLLECT.search(turn.text):
+        if CAN_COLLECT.search(text) and (a.yes_no or named):
             verdict = {"collect": "可以。", "done": ""}.get(stage.next, "还不能。")
             return [{"text": verdict}] * bool(verdict) + stage_explained(self.kb, stage, p)
+        if (a.status_request and len(turn.text) <= SHORT_FOLLOW_UP and not turn.identity()) or (named and _elliptical(turn.text)):
+            return stage_explained(self.kb, stage, p)  # 它现在到哪一步了
         return None
 
     def _colleagues(self, text: str, a: Analysis, state: State) -> State:
@@ -330,9 +375,31 @@ class Responder:
                 a.procedures, a.ambiguity = [pid], None
         return replace(state, people=known) if found else state
 
+    def _referred(self, text: str, a: Analysis, state: State, today: date) -> None:
+        """References back: 回到改名的事 (the procedure before), 这两个哪个要照片 (this one and the one
+        before), 第二样要原件吗 / 最后那个呢 (a material of the list just given)."""
+        if not a.procedures and state.previous_procedure and BACK_TO.match(text):
+            a.procedures = [state.previous_procedure]
+        if not a.procedures and BOTH.search(text) and state.previous_procedure and state.procedure \
+                and state.previous_procedure != state.procedure:
+            a.procedures = [state.previous_procedure, state.procedure]
+            a.yes_no = a.yes_no or "哪个" in text  # 这两个哪个要照片: 都需要 / 都不需要 / each
+        m = MATERIAL_AT.search(text)
+        if m and not a.materials and not a.procedures and state.procedure:
+            listed = self.kb.procedure(state.procedure).intake.materials
+            index = -1 if m.group(0).startswith("最后") else "一二三四五".find(m.group(1)) if m.group(1) in "一二三四五" \
+                else int(m.group(1)) - 1
+            if -1 <= index < len(listed):
+                a.materials, a.referred_material = [listed[index].kind], True
+                if not (a.form or a.yes_no) and state.last_question:  # 最后那个呢: the question asked of the one before
+                    earlier = self.reader.read(state.last_question, today)
+                    a.form, a.yes_no, a.aspects = earlier.form, earlier.yes_no, earlier.aspects or a.aspects
+
     def _compared(self, text: str, a: Analysis, state: State) -> Optional[List[dict]]:
         """和刚才那个有什么区别 / 两个有区别吗 / 比刚才多了什么: the procedure discussed now beside
         the one before (or the one named), for what was last asked."""
+        if len(a.procedures) > 1 and len(a.materials) == 1 and SAME_ASKED.search(text) and "章" not in text:
+            return answers.material_compared(self.kb, [self.kb.procedure(p) for p in a.procedures], a.materials[0])
         if not (COMPARE.search(text) and state.procedure) or "章" in text:
             return None
         pair = [state.previous_procedure, state.procedure] if not a.procedures else [state.procedure, a.procedures[0]]
@@ -607,7 +674,7 @@ class Responder:
         if aspect in ("collect", "steps") and not any(w in a.text for w in ("带", "交", "携带", "提供", "原件", "复印件")):
             return []  # 更名后证书要换吗 / 证书批了会寄到单位吗 ask what happens, not what to bring
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
-        if kinds == ["certificate"] and not _certificate_asked(a.text):
+        if kinds == ["certificate"] and not (a.referred_material or _certificate_asked(a.text)):
             return []  # 交完之后证书是直接换新的吗 asks what happens to it, not whether to bring it
         if a.yes_no or a.form:
             return kinds
@@ -664,8 +731,10 @@ class Responder:
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
                 messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
+        own = [c for c in re.split(r"[?？。;；]", a.text) if self.reader.procedures_in(c)]
+        about = self.reader.read("，".join(own), a.today) if own and len(own) < _clauses(a.text) else a
         for pid in a.procedures[:MAX_PROCEDURES] if general else []:  # 转注册要带什么，我还有一建证书: both
-            messages += self._answer(self.kb.procedure(pid), general[0], a)
+            messages += self._answer(self.kb.procedure(pid), general[0], about)  # 公司改名要带啥？社保证明还要不要交
         return Reply(messages, replace(state, procedure=procedure, last_aspect=None,
                                        pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
 

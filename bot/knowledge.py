@@ -169,6 +169,7 @@ class SilentTopic:
     unless: Tuple[str, ...] = ()  # words that make it a question the guide does answer (提前多久)
     stage: Optional[str] = None  # the step whose text says what the guide does ask (邮寄 → 受理: 携带至窗口)
     ours: bool = False  # asked with no other word of ours it is still about us (多久能批下来), unless off topic
+    alone: bool = False  # only when no procedure is named (搬家的时候证书丢了 is about the loss, not the move)
 
 
 @dataclass(frozen=True)
@@ -498,12 +499,13 @@ def _language(data: dict) -> Language:
     silent = []
     for name, raw in (data.get("silent_topics") or {}).items():
         e = _Entry(file, f"silent topic {name}", raw)
-        e.unknown_keys({"label", "cues", "unless", "stage", "ours"})
+        e.unknown_keys({"label", "cues", "unless", "stage", "ours", "alone"})
         stage = e.text("stage", required=False)
         if stage is not None and stage not in STAGES:
             e.fail(f"stage must be one of {', '.join(STAGES)}")
         silent.append(SilentTopic(id=name, label=e.text("label"), cues=e.texts("cues", required=True),
-                                  unless=e.texts("unless"), stage=stage, ours=raw.get("ours") is True))
+                                  unless=e.texts("unless"), stage=stage, ours=raw.get("ours") is True,
+                                  alone=raw.get("alone") is True))
     return Language(
         aspects=tuple(sorted(aspects, key=lambda a: -a.priority)), stages=stages,
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),

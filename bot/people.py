@@ -14,7 +14,7 @@ from bot.status import SURNAMES
 
 _SURNAME = "[" + "".join(sorted(SURNAMES)) + "]"
 # 老王 / 小陈 / 张工 / 同事A / A / 一个同事 / 另一个同事: how a colleague is named in passing
-LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?=[的要是那,，])|"
+LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?![作程资厂地具人会期钱种龄商])|"
                    r"(另一个|另外一个|一个)(?:同事|员工|人)")
 CLAUSE = re.compile(r"[,，;；。?？!！]")
 ORDINAL = re.compile(r"第([一二两1-2])(?:个|位)(?:人|同事|员工)?")

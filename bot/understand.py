@@ -56,6 +56,7 @@ class Analysis:
     asks_copies: bool = False  # 几份 / 两份 / 份数
     only: bool = False  # 只带证书行不行 / 带张介绍信就够了吧
     besides: bool = False  # 除了申请表还要别的材料吗: anything beyond the materials named
+    referred_material: bool = False  # 最后那个呢: the material was pointed at in the list just given
     shortcut: bool = False  # 是不是直接…就行: a wrong assumption about skipping steps
     whole_process: bool = False  # 整个流程 / 一步步 / 从申报到领证
     strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer

@@ -299,6 +299,33 @@ CONVERSATIONS = {
                                   ("水电费在哪里交", ["utter_out_of_scope"], ["2号窗口"])],
     "a bare step is ours": [("交到哪", ["2号窗口"], ["utter_out_of_scope"])],
     "an opener with a real question": [("顺便问一下，杭州明天限行吗", ["utter_out_of_scope"], ["utter_greet"])],
+    # held-out sets 28–30
+    "the licence's name changed": [("公司搬家了，营业执照上的名字也换了，我们那些监理的证书要弄什么材料", ["营业执照", "工商变更证明"],
+                                    ["户口本"])],
+    "only the address changed": [("公司只是搬了个地方办公，名字没变，证要去变更吗", ["地址"], ["户口本"])],
+    "lost while moving house": [("搬家的时候那本证书找不着了，咋整，要准备些啥", ["一寸照", "省级以上报刊"], ["地址"])],
+    "a stolen bag": [("我侄子包被偷了，监理证也在里面，要登报吗", ["省级以上报刊"], [])],
+    "a wife collecting": [("名单公布了，我老公上班走不开，我去省里帮他领证中不中", ["本人或企业代办人员", "单位介绍信"],
+                           ["utter_out_of_scope"])],
+    "a retired father": [("我爸退休了，以后不干监理了，他那个证咋弄", ["注销注册"], []),
+                         ("要带啥", ["注销注册申请表", "解聘证明", "注册证书原件"], [])],
+    "two questions, a procedure and a policy": [("公司改名了证书变更要带啥？顺便问下社保证明还要不要交",
+                                                 ["营业执照", "工商变更证明", "不需要"], [])],
+    "the second step, then the third": [("延续注册的流程", ["1. 申报"], []), ("收到，那第二步呢", ["延续注册申请表"], []),
+                                         ("第三步呢", ["贴条"], [])],
+    "who fills in the form": [("初始注册要带什么", [], []), ("那张表谁来填", ["企业登录"], [])],
+    "the nth material": [("注销注册需要带哪些材料", [], []), ("第二样要原件吗", ["原件或复印件"], []),
+                         ("最后那个呢", ["需要原件"], ["复印件即可"])],
+    "the lock, by pronoun": [("监理锁怎么申请", ["88381756"], []), ("它出问题了打哪个电话", ["88381756"], ["81956261"])],
+    "back to the one before": [("企业更名要带什么", ["营业执照"], []), ("证书丢了要带什么", ["省级以上报刊"], []),
+                               ("回到改名的事，批下来以后去窗口干嘛", ["贴条"], ["【遗失补办"])],
+    "which of these two": [("转注册要带什么", [], []), ("注销注册呢", [], []), ("这两个哪个要照片", ["都不需要"], [])],
+    "the same form?": [("转注册和注销注册用的申请表一样吗", ["不一样", "变更注册申请表", "注销注册申请表"], []),
+                       ("那解聘证明呢，两个都要吗", ["都需要"], [])],
+    "colleagues' certificates by name": [("我们单位王工证书丢了，陈工想加一个专业，各要带什么", [], []),
+                                         ("王工的要带照片吗", ["需要"], []), ("陈工的呢", ["不需要"], [])],
+    "what the website's section is": [("转注册审核通过了我怎么知道", ["浙江省建设信息港"], []),
+                                      ("看那个网站的哪个栏目", ["通告"], [])],
     "what happens to the certificate after the change": [
         ("同事去派出所把名字改了，身份证也换了新的，要交什么东西，交完之后证书是直接换新的吗", ["再申请遗失补办"], ["不需要。"])],
 }
@@ -377,6 +404,19 @@ def test_after_a_lookup_why_it_was_returned_and_whether_to_collect(responder):
     accepted = State(procedure="renewal", case_stage="已受理")
     reply = responder.respond(Turn(normalise("那我现在可以去领了吗"), "ask_collect", 0.9), accepted, TODAY)
     assert reply.messages[0]["text"] == "还不能。"
+
+
+def test_two_applications_looked_up_are_told_apart(responder):
+    from bot.dialogue import LookedUp
+    seen = [LookedUp("王小明", "ZJ2026000101", "initial", "已公告").dumps(),
+            LookedUp("李华", "ZJ2026000102", "renewal", "已受理").dumps()]
+    state = State(procedure="renewal", case_stage="已受理", cases_seen=seen)
+    reply = responder.respond(Turn(normalise("王小明的能去领了吗"), "inform_case", 0.8), state, TODAY)
+    assert reply.messages[0]["text"] == "可以。" and reply.follow_up is None
+    reply = responder.respond(Turn(normalise("李华的呢"), "inform_case", 0.8), reply.state, TODAY)
+    assert reply.messages[0]["text"] == "还不能。"
+    both = responder.respond(Turn(normalise("这两个谁现在就能去窗口领证"), "ask_collect", 0.8), state, TODAY).messages[0]["text"]
+    assert "王小明（ZJ2026000101）：已公告，可以领取" in both and "李华（ZJ2026000102）：已受理，还不能领取" in both
 
 
 def test_after_a_lookup_the_next_step_is_for_that_application(responder):
