@@ -4,14 +4,13 @@ README."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 import sqlalchemy as sa
 

@@ -2,7 +2,6 @@
 the SQLite tracker store and case store. Every public eval case runs here too (the
 fixture imports ../shared/eval/public_cases.csv into the bot's case store)."""
 import importlib.util
-import sys
 
 import pytest
 import yaml

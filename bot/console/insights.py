@@ -12,7 +12,6 @@ from typing import Dict, List, Optional
 import sqlalchemy as sa
 from rapidfuzz import fuzz
 
-from bot import db
 from bot.gateway.store import conversations, messages
 
 labels = sa.Table(

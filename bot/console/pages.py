@@ -6,7 +6,7 @@ import json
 import time
 from typing import Iterable, List, Optional
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from bot.console.auth import Staff
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from bot.gateway.service import BadMessage, ConversationService
-from bot.gateway.settings import GatewaySettings
 
 STATIC = Path(__file__).resolve().parent / "static"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
