@@ -273,9 +273,12 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
         need = f"{p.title}{where_text}需携带{material_line(m)}"
         if step.stage == "受理":
             need += f"，提交至{step.place}"
+        elif step.place:  # 领证带个介绍信就行吧: and where to take it
+            need += f"至{step.place}{step.purpose or '办理'}"
         parts.append(verdict + need + "。")
     if listed.stage == "领取":
-        parts.append(f"领取时需携带：{'、'.join(material_line(x, with_copies=False) for x in listed.bring)}。")
+        if not all(x.kind in kinds for x in listed.bring):  # unless what to bring was just said
+            parts.append(f"领取时需携带：{'、'.join(material_line(x, with_copies=False) for x in listed.bring)}。")
     else:
         parts.append("受理材料清单：" + material_list(p.intake.materials))
     return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]

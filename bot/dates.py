@@ -15,7 +15,7 @@ _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
 _FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
 _COMPACT_DATE = re.compile(r"(?<![\da-z])(20\d{2})(\d{2})(\d{2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")
+_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")  # 2027年5月 / 27年2月底
 _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
 _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止", "延注", "续注", "证到", "expir", "valid until", "renew")
 _EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -123,6 +123,7 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     m = _YEAR_MONTH.search(text)
     if m:
         year, month = int(m.group(1)), int(m.group(2))
+        year += 2000 if year < 100 else 0
         if 1 <= month <= 12:
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
     found = _relative_expiry(text, now)

@@ -96,6 +96,8 @@ class Reply:
 
 
 RENEWAL_WINDOW = "policy:renewal_window"
+ORDER = re.compile(r"先.{1,14}还是(先|再|直接)|先后顺序|哪个在前|哪步在前|哪一步在先")  # 先网上报还是先去窗口
+HOW_TO = re.compile(r"怎么办理|如何办理|怎么办|怎么操作|怎么弄|流程|步骤")  # 怎么办理，去哪里交
 WHO_APPROVES = re.compile(r"(哪里|谁|哪个部门|哪儿|哪一级)(来)?(审|批)")
 NEXT_ASKED = re.compile(r"下一步|接下来|然后呢|然后干|怎么办|怎么弄|怎么处理|该干嘛|干嘛|做什么|要做啥")
 STAGE_OF_MATERIAL = re.compile(r"哪(两|几)种情况|哪些情况|哪些业务|哪几个业务|哪几项业务|(哪个|哪一|什么|啥)(环节|步|阶段|时候)(用|交|带|要|提交|需要)|在哪(个|一)?(环节|步)|用在哪|干什么用|做什么用|什么用")
@@ -113,13 +115,17 @@ FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 PRONOUN = re.compile(r"它|这个|那个|这东西|那东西")
-BACK_TO = re.compile(r"回到|说回|再说|接着说|还是说")  # 回到改名的事: the procedure before
+BACK_TO = re.compile(r"(?:(?:好的?|嗯|哦|那|ok)[,，]?\s*)?(回到|说回|再说|接着说|还是说)")  # 回到改名的事: the procedure before
+# words that name more than one procedure: 回到改名的事 goes back to whichever of them was discussed
+LOOSE_NAMES = {"改名": ("rename", "personal_change", "reissue_after_change"), "更名": ("rename", "reissue_after_change"),
+               "变更": ("transfer", "specialty", "rename", "personal_change", "reissue_after_change")}
+BARE_NEXT = re.compile(r"(那|好的?|嗯)?[,，]?(然后|接下来|之后|下一步|再然后|后面|再往后)(呢|怎么办|干嘛|做什么|要干嘛|怎么弄|要做什么|该干嘛)?")
 BOTH = re.compile(r"这两个|这俩|两个都|两个业务|两者|他俩|他们俩|两样都")  # 这两个哪个要照片
 MATERIAL_AT = re.compile(r"第([一二三四五1-5])(样|个|项|份)|最后(那|一)(个|样|份|项)")  # 第二样要原件吗 / 最后那个呢
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
 WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
-REDO = re.compile(r"重新上传|重新提交|要改|改什么|哪里不对|什么问题|退回原因|退回的原因")  # 那个要重新上传的是什么
+REDO = re.compile(r"重新上传|重新提交|重新交|重新递|要改|改什么|哪里不对|什么问题|退回原因|退回的原因|为什么被退|为啥被退|怎么被退|被退了")  # 那个要重新上传的是什么
 WHICH_OF = re.compile(r"哪个|哪一个|谁|两个|俩")  # 这两个谁现在就能去窗口领证
 CAN_COLLECT = re.compile(r"(可以|能)(去)?[^,，。?？]{0,4}(领|拿|取|贴条)")  # 那我现在可以去领了吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
@@ -180,6 +186,7 @@ class Responder:
         a = self.reader.read(turn.text, today, context=state.procedure)
         state = self._colleagues(turn.text, a, state)
         self._referred(turn.text, a, state, today)
+        self._bare_next(turn.text, a, state, today)
         chosen, how = self._chosen_procedure(turn, a, state)
         if chosen:
             if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
@@ -197,11 +204,17 @@ class Responder:
         expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
         if expiry:
             a.expiry = expiry
+            if bare_date(turn.text, today) is None:
+                a.follows = state.last_question  # 还能续吗: the date is in the question before, keep that one
             a.aspects.insert(0, RENEWAL_WINDOW)
             a.strong_topics.insert(0, RENEWAL_WINDOW)
+        if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
+                and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
+            a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
         generic = len(turn.text) <= SHORT_FOLLOW_UP and (  # 是在哪里申请的 / 它出问题了打哪个电话
-            set(a.aspects) <= {"where", "overview", "steps", "notes"} or (set(a.aspects) <= {"contact"} and PRONOUN.search(turn.text)))
+            set(a.aspects) <= {"where", "overview", "steps", "notes"}
+            or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 6)))  # 电话多少
         if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope
                 or (a.aspects and not supposing and not generic)) \
                 and not self._chitchat(turn) and state.last_question and (
@@ -213,6 +226,9 @@ class Responder:
                 a.aspects = earlier.topics + a.aspects
                 a.strong_topics = earlier.strong_topics
                 a.follows = state.last_question
+            elif a.aspects and set(a.aspects) <= {"contact"} and any(t.startswith("contact:") for t in earlier.topics):
+                lines = [t for t in earlier.topics if t.startswith("contact:")]  # 转注册报错了能撤回吗 → 打哪个电话
+                a.aspects, a.strong_topics = lines + a.aspects, lines[:1]
 
         compared = self._compared(turn.text, a, state)
         if compared:  # 和刚才那个有什么区别 / 转注册和注销注册用的申请表一样吗
@@ -277,12 +293,16 @@ class Responder:
         if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
                 and not a.stages:
             aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
-        if aspect == "materials" and state.last_aspect == "collect" and len(turn.text) <= 8 \
-                and not (a.procedures or a.materials or a.ambiguity):
-            aspect = "collect"  # 批了去哪领 → 要带什么: for collecting
+        if aspect == "materials" and len(turn.text) <= 8 and not (a.procedures or a.materials or a.ambiguity) \
+                and state.last_aspect == "collect":
+            aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
         if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
                 and len(a.materials) == 1):
             a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
+            pid = a.procedures[0] if a.procedures else state.procedure
+            collection = self.kb.procedure(pid).collection if pid else None
+            if collection and any(m.kind in a.materials for m in collection.bring):
+                aspect = "collect"  # 证书要带吗 (it is): still collecting after it (→ 还要带什么)
         order = self._order_question(a)
         if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
             return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
@@ -362,6 +382,11 @@ class Responder:
         """老王要延续注册，小陈证书丢了要补办。先说老王的: remember who needs what, answer for the
         one asked about; later 小陈的呢 / 另一个呢 / 第二个人 mean that colleague's procedure."""
         found = people.introduced(text, self.reader.procedures_in)
+        if not found:  # 小孙上个月考过了，要给他注册: one colleague, one procedure, over two clauses
+            labels = people.labels_in(text)
+            pid = a.procedures[0] if len(a.procedures) == 1 else a.hinted
+            if len(labels) == 1 and pid:
+                found = [(labels[0], pid)]
         known = people.merged(state.people, found)
         if len(a.procedures) > 1:
             last_clause = [c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()][-1]
@@ -380,6 +405,9 @@ class Responder:
         before), 第二样要原件吗 / 最后那个呢 (a material of the list just given)."""
         if not a.procedures and state.previous_procedure and BACK_TO.match(text):
             a.procedures = [state.previous_procedure]
+        if len(a.procedures) == 1 and state.previous_procedure and BACK_TO.match(text) \
+                and any(w in text and state.previous_procedure in pids for w, pids in LOOSE_NAMES.items()):
+            a.procedures = [state.previous_procedure]  # 回到改名的事, after 公司改名了: the company's
         if not a.procedures and BOTH.search(text) and state.previous_procedure and state.procedure \
                 and state.previous_procedure != state.procedure:
             a.procedures = [state.previous_procedure, state.procedure]
@@ -410,6 +438,26 @@ class Responder:
         return answers.compared(self.kb, first, second, "collect" if collecting else "materials")
 
     # -- understanding the turn ---------------------------------------------------------
+
+    def _bare_next(self, text: str, a: Analysis, state: State, today: date) -> None:
+        """然后呢 / 接下来呢, while a procedure is discussed: the step after the one just asked about,
+        or the whole way when no step was."""
+        if (a.procedures or a.topics or a.materials or a.stages or a.ambiguity or state.case_stage
+                or not state.procedure or not state.last_question or not BARE_NEXT.fullmatch(text.strip("?？。!！. "))):
+            return
+        earlier = self.reader.read(state.last_question, today, context=state.procedure)
+        if earlier.stages:
+            a.stages, a.asks_next = earlier.stages[-1:], True
+        else:
+            a.whole_process = True
+        a.aspects = ["steps"]
+
+    def _expired_before(self, state: State, today: date) -> bool:
+        """The last question gave an expiry date that has passed (我证书昨天到期了)."""
+        if state.procedure != "renewal" or not state.last_question:
+            return False
+        earlier = self.reader.read(state.last_question, today).expiry
+        return earlier is not None and earlier.value < today
 
     def _expiry_from_context(self, text: str, a: Analysis, state: State, today: date) -> Optional[ExpiryDate]:
         """While renewal is discussed a bare date is the expiry (延注想问下 → 27年2月28), and
@@ -457,6 +505,14 @@ class Responder:
         cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
         if a.topics and set(cues) <= {"where"}:  # the window or the announcements, for one procedure
             return "collect" if "contact:announcements" in a.topics else "where"
+        if ORDER.search(a.text) and len(a.procedures) <= 1 and not a.topics:
+            return "steps"  # 是先在网上报还是先去窗口交材料: the steps in order
+        if "where" in cues and HOW_TO.search(a.text) and "collect" not in cues:
+            a.whole_process = True
+            return "steps"  # 怎么办理，去哪里交: the whole way, which says where
+        if a.asks_copies and a.materials and not a.yes_no:
+            a.stages = [s for s in a.stages if s != "申报"]  # 申请表打印一份还是两份: how many to hand in
+            return "materials"
         if a.asks_next or a.whole_process or len(a.stages) >= 3 or ("steps" in cues and len(a.stages) >= 2):
             return "steps"  # 报完了下一步干嘛 / 从申报到领证一步步说 / 整个流程
         if a.shortcut and (a.procedures or a.stages):
@@ -489,6 +545,11 @@ class Responder:
         """greet / thanks / goodbye: by NLU when sure or the message is short, else by its words."""
         if self._acknowledged(turn.text):
             return "thanks"  # 好的 / 好的，明白了, whatever NLU says: 不客气，还有问题随时问我
+        lang = self.kb.language
+        if turn.intent == "greet" and len(turn.text) <= 12 and not any(_said(turn.text, c) for c in lang.chitchat_cues.get("greet", ())):
+            closing = [n for n in ("thanks", "goodbye") if any(_said(turn.text, c) for c in lang.chitchat_cues.get(n, ()))]
+            if closing:
+                return closing[0]  # 好的，麻烦了: thanks, not hello
         sure = turn.confidence >= CHITCHAT_CONFIDENT or len(turn.text) <= 6
         if turn.intent in CHITCHAT and sure and CJK.search(turn.text) and len(turn.text) <= CHITCHAT_LONGEST:
             # not "Write me a SQL query", nor 500 times 啊

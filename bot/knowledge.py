@@ -198,6 +198,9 @@ class Language:
     slips: Dict[str, str] = field(default_factory=dict)  # 省停 → 省厅: input-method and speech slips
     silent_topics: Tuple[SilentTopic, ...] = ()  # 收费 / 办理时限: the guide says nothing, so we do not guess
 
+    def silent_topic(self, topic_id: str) -> SilentTopic:
+        return next(t for t in self.silent_topics if t.id == topic_id)
+
 
 @dataclass(frozen=True)
 class Stage:

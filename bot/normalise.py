@@ -32,7 +32,9 @@ _COLLOQUIAL = (("啥", "什么"), ("咋", "怎么"), ("哪些个", "哪些"))
 _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu": "延续", "zhuxiao": "注销",
            "buban": "补办", "dianhua": "电话", "zhaopian": "照片", "jiepin": "解聘", "gaiming": "改名", "gai": "改",
            # English words typed among Chinese (我们company改name了，监理registration要怎么update)
-           "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新", "lock": "锁"}
+           "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新", "lock": "锁",
+           "initial": "初始", "cancel": "注销", "renew": "延续", "materials": "材料", "material": "材料", "steps": "流程",
+           "step": "流程", "upload": "上传", "cert": "证书", "social security": "社保"}
 _PINYIN_NEXT_TO_CJK = re.compile(
     r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
     r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")
@@ -77,7 +79,11 @@ class Normaliser:
             text = text.replace(old, new)
         if self._slips:  # 住册 / 省停 / 窗扣: slips too short for the fuzzy correction (language.yml)
             text = self._slips.sub(lambda m: self.slips[m.group()], text)
-        text = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
+        for _ in range(3):  # initial registration的step: each word replaced makes the next one touch Chinese
+            replaced = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
+            if replaced == text:
+                break
+            text = replaced
         return self.correct_terms(text)
 
     def correct_terms(self, text: str) -> str:

@@ -43,6 +43,11 @@ def introduced(text: str, procedures_in) -> List[Tuple[str, str]]:
     return found
 
 
+def labels_in(text: str) -> List[str]:
+    """The colleagues named in a text, each once."""
+    return list(dict.fromkeys(_label(m) for m in LABEL.finditer(text)))
+
+
 def procedures_of(people: Sequence[str]) -> List[str]:
     """Every procedure named for someone in this conversation."""
     return [entry.split("=", 1)[1] for entry in people]

@@ -29,6 +29,11 @@ HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持�
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
 PERSON = re.compile(r"身份证|姓名|户口|证件号|本人|员工|同事|个人|职工|工程师的名字|(我|他|她)的?名字|(我|他|她)(改|换)")
 MOVED = re.compile(r"转注册|原单位|原来的单位|原公司|之前的单位|以前的单位|别的单位|其他单位|跳槽|换单位|换公司|离职|解聘|调过来|调动|注册过")
+COMPANY = re.compile(r"公司|企业|单位|工商|执照|company")
+VISIT = ("跑一趟", "去窗口", "到窗口", "跑窗口", "去厅里", "到厅里", "省里那个窗口", "省里的窗口")  # a trip, for either step
+APPROVED = re.compile(r"(通过|批|批下来|下来|公告|公示)了|审核通过|审批通过|名单(出来|公布)")
+NEW_HOLDER = re.compile(r"刚刚?(拿|领|考)(到|了|下|出)?了?的?(证书|证)")  # 刚拿证的监理: who, not collecting
+HANDED_IN_CHECK = re.compile(r"(交|报|提交|递交|上报|递)(了|过了|上去了)[,，]?.{0,4}(查|看)(一下|下|查)")  # 我已经交了，查一下
 SHORT_STAGE_QUESTION = 6  # 交到哪 / 打出来交哪: a bare step is ours; 水电费在哪里交 is not
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
@@ -134,13 +139,20 @@ class Reader:
         a.expiry = a.expiries[0] if a.expiries else None
         a.months_early = find_months_early(text)
         a.aspects = self._aspects(text, a, context)
+        if a.stages == ["受理"] and APPROVED.search(text) and self._only_visit(text):
+            a.stages = ["领取"]  # 延续注册通过了，我替他跑一趟窗口要带啥: the trip to collect
+            topics = [x for x in a.aspects if x.startswith(("policy:", "contact:"))]
+            a.aspects = topics + ["collect"] + [x for x in a.aspects if x not in topics and x != "collect"]
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
                       or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
                       or (bool(a.stages) and len(text) <= SHORT_STAGE_QUESTION)  # 交到哪: a step of ours
                       or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects)))  # 办这个得准备些啥
                       or (len(text) <= SHORT and not a.out_of_scope and bool({"materials", "collect"} & set(a.aspects))))  # 要带啥啊
-        a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues)
+        a.asks_next = bool(a.stages) and any(c in text for c in self.kb.language.next_cues) and not any(
+            start <= 1 for c in self.kb.language.next_cues if c in text
+            for _, start, _ in self.procedure_mentions(text[text.find(c) + len(c):][:12], suppress=False)
+        )  # 接下来转注册去窗口要交啥: next, the transfer; not the step after
         a.asks_copies = bool(COPIES.search(text))
         a.only = bool(ONLY.search(text))
         a.besides = bool(BESIDES.search(text))
@@ -151,7 +163,8 @@ class Reader:
         a.silent = next((t for t in lang.silent_topics if any(c in asked for c in t.cues)
                          and not any(w in asked for w in t.unless)), None)
         a.gives_case_no = case_no_match(text) is not None
-        a.status_request = a.gives_case_no or any(c in text for c in self.kb.language.status_cues)
+        a.status_request = (a.gives_case_no or any(c in text for c in self.kb.language.status_cues)
+                            or bool(HANDED_IN_CHECK.search(text)))
         return a
 
     def procedures_in(self, text: str) -> List[str]:
@@ -187,8 +200,12 @@ class Reader:
             first.setdefault(pid, (pid, start, end))
         if "rename" in first and "personal_change" in first and not PERSON.search(text):
             del first["personal_change"]  # 公司合并了…只是名字换成了新的: the company's name; no person is named
+        if "reissue_after_change" in first and "rename" in first and COMPANY.search(text) and not PERSON.search(text):
+            del first["reissue_after_change"]  # 公司更名后要换新证吗: the company's name; 贴条, not a reissue
         if "initial" in first and "transfer" in first and not MOVED.search(text):
             del first["transfer"]  # 考试过了，要把证注册到我们公司名下: a first registration, no move from elsewhere
+        elif "initial" in first and "transfer" in first and "transfer" in named and "initial" not in named:
+            del first["initial"]  # 前年考出监理，今年跳槽…转注册要交啥: the transfer is named, the exam is history
         suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses} if suppress else set()
         return [m for pid, m in first.items() if pid not in suppressed]
 
@@ -203,6 +220,8 @@ class Reader:
         short = re.sub(r"[的吧呢啊呀是那就,，。.!！?？\s]", "", text)
         if 1 <= len(short) <= 6:  # 初始 / 转的: a piece of one candidate's name
             matching = [pid for pid in candidates if short in self.kb.procedure(pid).title]
+            if not matching and len(short) >= 2:  # 第一次 → 第一次注册 (an alias of 初始注册)
+                matching = [pid for pid in candidates if any(short in alias for alias in self.kb.procedure(pid).aliases)]
             if len(matching) == 1:
                 return matching[0]
         if ambiguity is None:  # 这个怎么办理 → 退休的那种: the decisive hints (hints_decide) for these candidates
@@ -238,6 +257,7 @@ class Reader:
         """Steps named, in the order they are mentioned (已经上报了，还要跑窗口吗 → 申报, 受理);
         not inside a material's name (上报 in 省级以上报刊)."""
         names = [(s, e) for s, e, _ in _find_terms(text, self._material_aliases)]
+        names += [m.span() for m in NEW_HOLDER.finditer(text)]  # 刚拿证的监理: not the 领取 step
         found = []
         for stage, cues in self.kb.language.stages.items():
             positions = [m.start() for c in cues if c in text for m in re.finditer(re.escape(c), text)
@@ -245,6 +265,11 @@ class Reader:
             if positions:
                 found.append((min(positions), stage))
         return [stage for _, stage in sorted(found)]
+
+    def _only_visit(self, text: str) -> bool:
+        """The 受理 words in the text are only a trip to the window (跑一趟), not handing in."""
+        cues = [c for c in self.kb.language.stages["受理"] if c in text]
+        return bool(cues) and all(any(c in v for v in VISIT) for c in cues)
 
     def _materials(self, text: str, inside: Sequence[Tuple[int, int]] = ()) -> Tuple[List[str], List[str]]:
         """Material kinds named, and those named after a negation (没有登报). A material
@@ -284,6 +309,7 @@ class Reader:
         masked = text
         for start, end, _ in _find_terms(text, self._procedure_aliases):
             masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
+        masked = NEW_HOLDER.sub(lambda m: "\u3000" * len(m.group()), masked)
         first: Dict[str, int] = {}
         for name, _, cues, _ in self._topic_cues:
             if name in scored:

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import cases
-from bot.cases import CaseStore, ImportFailed, failures
+from bot.cases import CaseStore, ImportFailed, case_no_match, failures
 from conftest import DATA, ROOT
 
 HEADER = "case_no,name,id_last4,company,procedure,stage,updated_at,note\n"
@@ -150,3 +150,11 @@ def test_command_line(tmp_path):
     shown = cli("show", "zj2026100001").stdout
     assert "stage: 已办结" in shown and "已贴条" in shown
     assert cli("show", "ZJ2099").returncode == 1
+
+
+@pytest.mark.parametrize("text, found", [("zj 2026 000 101", "zj 2026 000 101"), ("zj-2026-000101", "zj-2026-000101"),
+                                         ("my cert expires on dec 31 2026", None), ("证书 abc 12 345678", None)])
+def test_case_number_in_a_message(text, found):
+    """Grouped digits are a case number only when they start like one (2026…), not a date."""
+    m = case_no_match(text)
+    assert (m.group(0) if m else None) == found
