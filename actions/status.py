@@ -2,6 +2,7 @@
 ID last four, and the lookup itself (bot.cases, rendered by bot.status)."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
@@ -19,6 +20,7 @@ QUESTION_INTENTS = {"ask_overview", "ask_materials", "ask_steps", "ask_collect",
                     "request_human", "bot_capabilities", "out_of_scope", "goodbye", "thanks"}
 STATUS_SURE = 0.85
 MAX_SEEN = 5  # applications a conversation remembers having looked up (王小明的 / 李华的呢)
+STOP = re.compile(r"算了|不查了|不用查了|先不查|取消查询|不想查了|别查了")
 RESET = [SlotSet("case_no", None), SlotSet("identity", None), SlotSet("requested_slot", None)]
 
 
@@ -43,10 +45,26 @@ class ValidateStatusForm(FormValidationAction):
         return domain_slots
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if STOP.search(_text(tracker)) and not status.find_case_no(_text(tracker)):  # 算了，不查了
+            turn = turn_from(tracker)
+            if understand.default().read(turn.text).has_domain_signal:  # 算了不查了，注销要带什么: that, then
+                state = state_from(tracker)
+                reply = responder().respond(turn, state)
+                dispatch(dispatcher, reply.messages)
+                dispatcher.utter_message(json_message=meta(turn, reply))
+                return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
+            dispatcher.utter_message(response="utter_lookup_cancelled")
+            dispatcher.utter_message(json_message=meta(turn))
+            return RESET + [ActiveLoop(None)]
         interrupted = self._answer_other_question(dispatcher, tracker)
         if interrupted is not None:
             return interrupted
-        return await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
+        waiting = tracker.get_slot("requested_slot") in ("case_no", "identity") and tracker.active_loop_name == FORM
+        if waiting and not any(e.get("event") == "slot" and e.get("name") in ("case_no", "identity") for e in events):
+            # 我是他同事 / 是我本人，直接查: nothing to fill and nothing asked; the form asks again, number kept
+            events.append(SlotSet(tracker.get_slot("requested_slot"), None))
+        return events
 
     def _answer_other_question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List]:
         """A question asked instead of the case details is answered, and the lookup stops;

@@ -293,7 +293,7 @@ class Reader:
             in_context = any(w in text for w in words) or context in self._topic_procedures.get(name, ())
             if words and not in_context:
                 continue
-            if any(_mentioned(text, c) for c in cues):
+            if any(_mentioned(text, c, cues) for c in cues):
                 scored[name] = priority
         for name, priority, pattern in self._topic_patterns:
             m = pattern.search(text)
@@ -345,9 +345,18 @@ def _negated(text: str, start: int) -> bool:
     return bool(NEGATION.search(text[max(0, start - 2):start]))
 
 
-def _mentioned(text: str, cue: str) -> bool:
-    """The cue occurs at least once without a negation just before it (没有其他注册证书)."""
-    return any(not _negated(text, m.start()) for m in re.finditer(re.escape(cue), text))
+def _mentioned(text: str, cue: str, cues: Sequence[str] = ()) -> bool:
+    """The cue occurs at least once without a negation just before it (没有其他注册证书); inside a
+    longer cue (锁 in 监理锁) the negation is looked for before the longer one (不是监理锁)."""
+    for m in re.finditer(re.escape(cue), text):
+        start = m.start()
+        for longer in cues:
+            offset = longer.find(cue) if len(longer) > len(cue) else -1
+            if offset > 0 and text[start - offset:start - offset + len(longer)] == longer:
+                start = min(start, start - offset)
+        if not _negated(text, start):
+            return True
+    return False
 
 
 _ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "两": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}

@@ -100,3 +100,24 @@ def test_a_question_during_the_lookup_is_answered(running_bot):
     reply = running_bot.text("初始注册要带什么材料", me)
     assert "一寸照" in reply
     assert "一寸照" in running_bot.text("那要带什么材料", me)  # the conversation goes on normally
+
+
+def test_small_talk_while_asked_for_identity_keeps_the_number(running_bot):
+    me = running_bot.new_sender()
+    assert "姓名" in running_bot.text("帮我查下ZJ2026100001的进度", me)
+    for chat in ("我是他同事", "是我本人，你直接查就是了"):
+        reply = running_bot.text(chat, me)
+        assert "姓名或身份证号后四位" in reply and "申请编号" not in reply and "已公告" not in reply
+    assert "已公告" in running_bot.text("陈静", me)
+
+
+def test_stopping_the_lookup(running_bot):
+    me = running_bot.new_sender()
+    running_bot.text("查询进度", me)
+    assert "姓名" in running_bot.text("ZJ2026100001", me)
+    assert "已取消查询" in running_bot.text("算了不查了", me)
+    assert "一寸照" in running_bot.text("初始注册要带什么", me)
+    running_bot.text("查询进度", me)
+    running_bot.text("ZJ2026100001", me)
+    reply = running_bot.text("那先不查了，注销要带什么", me)
+    assert "解聘证明" in reply and "已取消" not in reply
