@@ -436,20 +436,25 @@ def _bring_verdict(kb: Knowledge, with_step: Sequence[Procedure], kinds: Sequenc
     return f"不需要，办事指南中领取时不需携带{label}。\n"
 
 
-def material_stages(kb: Knowledge, kind: str) -> List[Message]:
-    """Where a material is asked for, procedure by procedure (单位介绍信: 领取 in six of them)."""
+def material_stages(kb: Knowledge, kind: str, form: Optional[str] = None) -> List[Message]:
+    """Where a material is asked for, procedure by procedure (单位介绍信: 领取 in six of them);
+    asked whether a copy will do (`form`), the verdict first when every procedure agrees."""
     label = kb.material_kind(kind).label
     uses = {}
+    verdicts = set()
     for p in kb.procedures:
         for s in p.steps:
             for m in (*s.materials, *s.bring):
+                if m.kind == kind and form:
+                    verdicts.add(_form_verdict(m, form) if m.form else "")
                 if m.kind == kind or (m.alternative and label in m.alternative):
                     line = material_line(m, with_copies=False)
                     uses.setdefault(f"{s.stage}时", []).append(p.title if line == label else f"{p.title}（{line}）")
     if not uses:
         return [{"text": f"办事指南中各项业务都不需要{label}。"}]
     lines = [f"{when}：{'、'.join(items)}" for when, items in uses.items()]
-    return [{"text": f"办事指南中需要{label}的环节：\n" + numbered(lines)}]
+    lead = next(iter(verdicts)) if len(verdicts) == 1 else ""  # 解聘证明复印件可以吗: 可以, wherever it is asked
+    return [{"text": lead + f"办事指南中需要{label}的环节：\n" + numbered(lines)}]
 
 
 def common_copies(kb: Knowledge) -> List[Message]:

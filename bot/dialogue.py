@@ -119,7 +119,11 @@ BACK_TO = re.compile(r"(?:(?:好的?|嗯|哦|那|ok)[,，]?\s*)?(回到|说回|�
 # words that name more than one procedure: 回到改名的事 goes back to whichever of them was discussed
 LOOSE_NAMES = {"改名": ("rename", "personal_change", "reissue_after_change"), "更名": ("rename", "reissue_after_change"),
                "变更": ("transfer", "specialty", "rename", "personal_change", "reissue_after_change")}
-BARE_NEXT = re.compile(r"(那|好的?|嗯)?[,，]?(然后|接下来|之后|下一步|再然后|后面|再往后)(呢|怎么办|干嘛|做什么|要干嘛|怎么弄|要做什么|该干嘛)?")
+BARE_NEXT = re.compile(r"(那|好的?|嗯)?[,，]?(名单|结果)?(出来|公布|公告|批了|批下来|通过)?了?(然后|接下来|之后|以后|下一步|再然后|后面|再往后)"
+                       r"(呢|怎么办|干嘛|做什么|要干嘛|怎么弄|要做什么|该干嘛)?")
+APPROVED_NEXT = re.compile(r"出来|公布|公告|批")  # 名单出来以后呢: collecting
+COLLECTING = re.compile(r"领|贴条|拿证|取证|批|通过|审核过|审过|过了|公告|公示|名单|下来|去不了|来不了|自己去|代办")  # 批了去哪领 (not 单位能帮他办吗)
+MORE = re.compile(r"(那)?(还有|还要|另外还有|另外|其他|其它|别的)(别的|其他|其它|什么|啥)?(的)?(吗|呢|没有|么|不)?")  # 还有别的吗
 BOTH = re.compile(r"这两个|这俩|两个都|两个业务|两者|他俩|他们俩|两样都")  # 这两个哪个要照片
 MATERIAL_AT = re.compile(r"第([一二三四五1-5])(样|个|项|份)|最后(那|一)(个|样|份|项)")  # 第二样要原件吗 / 最后那个呢
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
@@ -214,7 +218,7 @@ class Responder:
         supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
         generic = len(turn.text) <= SHORT_FOLLOW_UP and (  # 是在哪里申请的 / 它出问题了打哪个电话
             set(a.aspects) <= {"where", "overview", "steps", "notes"}
-            or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 6)))  # 电话多少
+            or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 8)))  # 电话多少 / 前面加什么区号
         if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope
                 or (a.aspects and not supposing and not generic)) \
                 and not self._chitchat(turn) and state.last_question and (
@@ -222,7 +226,9 @@ class Responder:
                     or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP
                                                     or WHY.search(turn.text) and len(turn.text) <= 20)):
             earlier = self.reader.read(state.last_question, today, context=state.procedure)
-            if earlier.topics and not earlier.procedures:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
+            tied = state.procedure and set(a.aspects) & {"where", "steps"} and all(
+                self.reader.policy_procedures(t) for t in earlier.topics)  # 最早提前多久 → 那交到哪: the renewal's window
+            if earlier.topics and not earlier.procedures and not tied:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
                 a.aspects = earlier.topics + a.aspects
                 a.strong_topics = earlier.strong_topics
                 a.follows = state.last_question
@@ -253,6 +259,7 @@ class Responder:
                     or (bool(RETURNED_TOLD.search(turn.text)) and bool(OWN_APPLICATION.search(turn.text))
                         and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
                     or (a.status_request and turn.identity() is not None)  # 我叫李华…延续到哪一步了
+                    or a.checks_own  # 转注册好像被退回了，帮我看看
                     or (a.status_request and "进度" in turn.text and not a.topics))  # 公司帮我报了延续注册，想看看进度
         about_case = self._about_looked_up_case(turn, a, state) if not asks_person else None
         if about_case:  # 为什么被退回 / 王小明的能去领了吗 / 它现在到哪一步了, after a lookup
@@ -294,7 +301,7 @@ class Responder:
                 and not a.stages:
             aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
         if aspect == "materials" and len(turn.text) <= 8 and not (a.procedures or a.materials or a.ambiguity) \
-                and state.last_aspect == "collect":
+                and state.last_aspect == "collect" and bool(COLLECTING.search(state.last_question or "")):
             aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
         if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
                 and len(a.materials) == 1):
@@ -303,6 +310,7 @@ class Responder:
             collection = self.kb.procedure(pid).collection if pid else None
             if collection and any(m.kind in a.materials for m in collection.bring):
                 aspect = "collect"  # 证书要带吗 (it is): still collecting after it (→ 还要带什么)
+                a.follows = a.follows or state.last_question  # and the collecting question stays the last one
         order = self._order_question(a)
         if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
             return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
@@ -443,9 +451,18 @@ class Responder:
         """然后呢 / 接下来呢, while a procedure is discussed: the step after the one just asked about,
         or the whole way when no step was."""
         if (a.procedures or a.topics or a.materials or a.stages or a.ambiguity or state.case_stage
-                or not state.procedure or not state.last_question or not BARE_NEXT.fullmatch(text.strip("?？。!！. "))):
+                or not state.procedure or not state.last_question):
+            return
+        bare = text.strip("?？。!！. ")
+        if (MORE.fullmatch(bare) and state.last_aspect in (None, "materials", "collect")) or (a.only and len(bare) <= 8):
+            a.aspects = ["collect" if state.last_aspect == "collect" else "materials"]  # 还有别的吗 / 就这一样吗: the list
+            return
+        if not BARE_NEXT.fullmatch(text.strip("?？。!！. ")):
             return
         earlier = self.reader.read(state.last_question, today, context=state.procedure)
+        if APPROVED_NEXT.search(text) or "contact:announcements" in earlier.topics:
+            a.aspects = ["collect"]  # 结果在哪看 → 出来以后呢: what to bring to collect
+            return
         if earlier.stages:
             a.stages, a.asks_next = earlier.stages[-1:], True
         else:
@@ -523,6 +540,8 @@ class Responder:
             return "steps"  # 申请表去哪里拿: printed from the system after 上报 (the 申报 step)
         if set(a.materials) - {"certificate"} and SIGN_OR_SEAL.search(a.text):
             return "materials"  # 情况说明该由谁签字、谁盖章: that material, not the 贴条 stamp
+        if a.materials and cues == ["where"] and not a.stages:
+            return "materials"  # 在哪登报 / 一寸照在哪交: that material's own line says where
         if not cues and a.materials and (a.yes_no or a.form):
             return "materials"  # 报纸登在县里的，拿这个去补办行吗: about that material, whatever the intent
         intent_aspect = INTENT_ASPECT.get(turn.intent)
@@ -673,6 +692,8 @@ class Responder:
             lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
             return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
         if aspect == "collect" and not p.collection:
+            if "受理" in a.stages and re.search("补办|补证|补发", a.text):  # 改名后补办，交到窗口以后还要去领吗: no step after
+                return [{"text": "办事指南中没有写这一步之后的领取环节。"}] + answers.collection(kb, p)
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
         focus = self._focus_materials(a, aspect)
@@ -753,7 +774,7 @@ class Responder:
     def _common_answer(self, aspect: Optional[str], a: Analysis) -> Optional[List[dict]]:
         """A question with no procedure whose answer is the same for every procedure."""
         if len(a.materials) == 1 and a.form and aspect in ("materials", "notes", None):
-            return answers.material_stages(self.kb, a.materials[0])  # 一寸照要原件还是复印件: as each procedure asks
+            return answers.material_stages(self.kb, a.materials[0], a.form)  # 一寸照要原件还是复印件: as each procedure asks
         if aspect == "contact":
             return answers.all_contacts(self.kb)
         if a.asks_copies:
@@ -889,6 +910,8 @@ def _elliptical(text: str) -> bool:
     text = text.rstrip("?？。!")
     if re.search(r"怎么|如何|为什么|什么|哪|几", text) and not text.endswith("呢"):
         return False  # 那之后证书上的名字怎么改 asks its own question
+    if re.search(r"(跟|和|与)[^,，]{2,10}(一样|相同|同一个)", text):
+        return False  # 跟延续注册盖的章一样吗: a comparison with the one discussed, not the last question again
     if len(text) <= 6 and text.endswith("的"):
         return True  # 小周的
     return len(text) <= 14 and (text.endswith("呢") or text.startswith("那")

@@ -186,8 +186,11 @@ def normalise_words(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def default() -> Normaliser:
+    from bot.status import SURNAMES  # here, not at the top: bot.status needs the knowledge loaded first
     kb = knowledge.default()
-    return Normaliser(knowledge.key_terms(kb), knowledge.vocabulary(kb), knowledge.names(kb), kb.language.slips)
+    colleagues = [f"{prefix}{surname}" for prefix in "老小" for surname in SURNAMES]  # 老王证书 is not 老的证书
+    return Normaliser(knowledge.key_terms(kb), [*knowledge.vocabulary(kb), *colleagues], knowledge.names(kb),
+                      kb.language.slips)
 
 
 def normalise(text: str) -> str:

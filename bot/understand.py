@@ -22,7 +22,7 @@ NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
 BESIDES = re.compile(r"除了.{1,16}?(以外|之外|外)?[,，]?(还|另外|别的|其他|其它)")  # 除了申请表还要别的吗
-ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就一(张|样|份)|(别的|其他|其它)都不(用|要)")
+ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就这?一(张|样|份|个)|(别的|其他|其它)都不(用|要)")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 TOPIC_PRIORITY = 10
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
@@ -33,7 +33,9 @@ COMPANY = re.compile(r"公司|企业|单位|工商|执照|company")
 VISIT = ("跑一趟", "去窗口", "到窗口", "跑窗口", "去厅里", "到厅里", "省里那个窗口", "省里的窗口")  # a trip, for either step
 APPROVED = re.compile(r"(通过|批|批下来|下来|公告|公示)了|审核通过|审批通过|名单(出来|公布)")
 NEW_HOLDER = re.compile(r"刚刚?(拿|领|考)(到|了|下|出)?了?的?(证书|证)")  # 刚拿证的监理: who, not collecting
-HANDED_IN_CHECK = re.compile(r"(交|报|提交|递交|上报|递)(了|过了|上去了)[,，]?.{0,4}(查|看)(一下|下|查)")  # 我已经交了，查一下
+HANDED_IN_CHECK = re.compile(r"(交|报|提交|递交|上报|递)(了|过了|上去了)[,，]?.{0,4}(查|看)(一下|下|查)"
+                             r"|(交|报|提交|递交|上报)(了|过了)[,，]?[^哪]{0,4}(查|看)(结果|进度)"
+                             r"|(退回|打回|驳回)(来)?了?.{0,6}(看看|查查|查一下|看一下|查下)")  # 好像被退回了，帮我看看  # 我已经交了，查一下
 SHORT_STAGE_QUESTION = 6  # 交到哪 / 打出来交哪: a bare step is ours; 水电费在哪里交 is not
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
@@ -66,6 +68,7 @@ class Analysis:
     whole_process: bool = False  # 整个流程 / 一步步 / 从申报到领证
     strong_topics: List[str] = field(default_factory=list)  # topics that beat a procedure's own answer
     status_request: bool = False  # asks where an application stands, or gives a case number
+    checks_own: bool = False  # 初始注册交了，想查结果 / 转注册好像被退回了，帮我看看: their own application
     hinted: Optional[str] = None  # the ambiguity's candidate the question's own words point to
     gives_case_no: bool = False  # ZJ2026000102 in the text: a lookup whatever else is named
     today: Optional[date] = None  # the day the question was read on (HELPDESK_TODAY in tests)
@@ -163,9 +166,13 @@ class Reader:
         a.silent = next((t for t in lang.silent_topics if any(c in asked for c in t.cues)
                          and not any(w in asked for w in t.unless)), None)
         a.gives_case_no = case_no_match(text) is not None
-        a.status_request = (a.gives_case_no or any(c in text for c in self.kb.language.status_cues)
-                            or bool(HANDED_IN_CHECK.search(text)))
+        a.checks_own = bool(HANDED_IN_CHECK.search(text))
+        a.status_request = a.gives_case_no or a.checks_own or any(c in text for c in self.kb.language.status_cues)
         return a
+
+    def policy_procedures(self, topic: str) -> set:
+        """The procedures a policy topic belongs to (policy:renewal_window → renewal); none for a contact."""
+        return self._topic_procedures.get(topic, set())
 
     def procedures_in(self, text: str) -> List[str]:
         """Procedure ids named in the text, in order of first mention."""
@@ -206,7 +213,9 @@ class Reader:
             del first["transfer"]  # 考试过了，要把证注册到我们公司名下: a first registration, no move from elsewhere
         elif "initial" in first and "transfer" in first and "transfer" in named and "initial" not in named:
             del first["initial"]  # 前年考出监理，今年跳槽…转注册要交啥: the transfer is named, the exam is history
-        suppressed = {s for pid in first for s in self.kb.procedure(pid).suppresses} if suppress else set()
+        # 改名后补发证书 is the reissue, not also a loss; 证书丢了补办和改名以后补办 names both, apart
+        suppressed = {s for pid, (_, start, end) in first.items() for s in self.kb.procedure(pid).suppresses
+                      if s in first and _close(first[s][1:], (start, end))} if suppress else set()
         return [m for pid, m in first.items() if pid not in suppressed]
 
     def choose(self, text: str, candidates: Sequence[str], ambiguity: Optional[knowledge.Ambiguity]) -> Optional[str]:
@@ -324,6 +333,11 @@ class Reader:
             scored.setdefault("collect", next(x.priority for x in self.kb.language.aspects if x.name == "collect"))
         # best first; among equals, the one mentioned first (监理锁坏了是找监理协会吧 → 监理锁)
         return sorted(scored, key=lambda k: (-scored[k], first.get(k, 0)))
+
+
+def _close(a: Tuple[int, int], b: Tuple[int, int], gap: int = 4) -> bool:
+    """Two mentions that overlap or nearly touch (身份证号码变了要换新证)."""
+    return a[0] <= b[1] + gap and b[0] <= a[1] + gap
 
 
 def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:

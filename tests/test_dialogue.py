@@ -371,6 +371,20 @@ CONVERSATIONS = {
     "English words among Chinese": [("initial registration的step是怎样的", ["企业版注册监理工程师管理系统"], []),
                                     ("我要cancel注册，需要准备什么materials？", ["解聘证明"], [])],
     "Shanghainese for lost": [("侬好，阿拉证书寻不着了，补办要带啥物事伐？", ["一寸照"], [])],
+    # held-out sets 39–41
+    "why a requirement: the guide gives no reason": [("初始注册要带什么", [], []), ("为什么一定要原件", ["没有关于这样要求的原因的说明"], [])],
+    "after the announcement, collecting": [("初始注册材料交上去了", [], []), ("结果在哪看", [], []), ("出来以后呢", ["介绍信"], [])],
+    "where, after the renewal window": [("延续注册最早可以提前多久", [], []), ("那交到哪", ["2号窗口"], ["提早三个月申报；有效期已过"])],
+    "anything else, after a reason": [("注销注册要交什么", [], []), ("为什么要交证书原件", [], []), ("还有别的吗", ["注销注册申请表"], [])],
+    "the only one, after an overview": [("想多加一个专业", [], []), ("就这一样吗", ["变更注册申请表"], [])],
+    "the area code of the line just given": [("省监理协会电话多少", [], []), ("前面加什么区号", ["0571"], [])],
+    "the form changed by 51号": [("注册还要交社保证明吗", [], []), ("申请表里有什么变化", ["本人社会保险已由注册单位缴纳"], [])],
+    "in the newspaper, where": [("证书丢了", [], []), ("在哪登报", ["省级以上报刊"], [])],
+    "a dismissal letter is not a lost certificate": [("解聘证明原件找不到了，复印件可以吗", ["可以"], ["遗失补办"])],
+    "no collection after handing in the reissue": [("改名后补办证书，材料交到窗口以后还要去领吗", ["没有领取环节"], ["需要。"])],
+    "the stamp compared with the one named": [("专业变更贴条盖什么章", [], []), ("跟延续注册盖的章一样吗", ["写法不同"], [])],
+    "one more specialty, in digits": [("嗯 证书上想多加１个专业 要准备啥", ["变更注册申请表"], [])],
+    "a colleague's certificate is not 老的证书": [("老王证书2027年1月20日到期，能报延续了吗", ["2027年1月20日"], [])],
 }
 
 
@@ -398,7 +412,9 @@ def test_intent_without_signal_uses_fixed_phrases(responder):
                                           ("帮我查下我的注册批了没", "ask_collect"),
                                           ("想问下我那个申请处理得怎么样了", "ask_overview"),
                                           ("公司帮我报了延续注册，想看看进度", "ask_overview"),
-                                          ("查进度 王 小明 尾号1234", "check_status")])
+                                          ("查进度 王 小明 尾号1234", "check_status"),
+                                          ("我是从外地调来的，转注册好像被退回了，帮我看看", "ask_overview"),
+                                          ("初始注册交了，想查结果", "ask_overview")])
 def test_case_details_start_the_lookup(responder, text, intent):
     assert responder.respond(Turn(normalise(text), intent, 0.5), State(), TODAY).follow_up == "status_form"
 
