@@ -111,7 +111,7 @@ NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}�
 COMPARE = re.compile(r"(和|跟|与|比)(刚才|之前|上一个|前面|前一个)|区别在哪|有什么区别|有啥区别|有区别吗|有什么不同|有啥不同|"
                      r"两个.{0,4}(区别|一样|不同|差别)|比.{0,6}多了|少了什么|多了什么")
 SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
-FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印)")  # 申请表去哪里拿
+FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印|打(?!电话))")  # 申请表去哪里拿
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 PRONOUN = re.compile(r"它|这个|那个|这东西|那东西")
@@ -124,12 +124,13 @@ BARE_NEXT = re.compile(r"(那|好的?|嗯)?[,，]?(名单|结果)?(出来|公布
 APPROVED_NEXT = re.compile(r"出来|公布|公告|批")  # 名单出来以后呢: collecting
 COLLECTING = re.compile(r"领|贴条|拿证|取证|批|通过|审核过|审过|过了|公告|公示|名单|下来|去不了|来不了|自己去|代办")  # 批了去哪领 (not 单位能帮他办吗)
 MORE = re.compile(r"(那)?(还有|还要|另外还有|另外|其他|其它|别的)(别的|其他|其它|什么|啥)?(的)?(吗|呢|没有|么|不)?")  # 还有别的吗
+REPEAT = re.compile(r"再说一遍|再说一下|再说一次|重复一下|再讲一遍|再发一遍|没看清|没看懂")  # 刚才说的再说一遍
 BOTH = re.compile(r"这两个|这俩|两个都|两个业务|两者|他俩|他们俩|两样都")  # 这两个哪个要照片
 MATERIAL_AT = re.compile(r"第([一二三四五1-5])(样|个|项|份)|最后(那|一)(个|样|份|项)")  # 第二样要原件吗 / 最后那个呢
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
 WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
-REDO = re.compile(r"重新上传|重新提交|重新交|重新递|要改|改什么|哪里不对|什么问题|退回原因|退回的原因|为什么被退|为啥被退|怎么被退|被退了")  # 那个要重新上传的是什么
+REDO = re.compile(r"重新上传|重新传|重新提交|重新交|重新递|要改|改什么|哪里不对|什么问题|退回原因|退回的原因|为什么被退|为啥被退|怎么被退|被退了")  # 那个要重新上传的是什么
 WHICH_OF = re.compile(r"哪个|哪一个|谁|两个|俩")  # 这两个谁现在就能去窗口领证
 CAN_COLLECT = re.compile(r"(可以|能)(去)?[^,，。?？]{0,4}(领|拿|取|贴条)")  # 那我现在可以去领了吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
@@ -188,6 +189,11 @@ class Responder:
 
     def _respond(self, turn: Turn, state: State, today: date) -> Reply:
         a = self.reader.read(turn.text, today, context=state.procedure)
+        if REPEAT.search(turn.text) and state.last_question and not (a.procedures or a.topics or a.ambiguity):
+            asked = a.aspects
+            a = self.reader.read(state.last_question, today, context=state.procedure)  # 刚才说的再说一遍: the last answer
+            a.procedures = a.procedures or ([state.procedure] if state.procedure else [])
+            a.aspects = asked or a.aspects  # 再说一遍材料: that part of it
         state = self._colleagues(turn.text, a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
@@ -829,7 +835,7 @@ class Responder:
             if retry.has_domain_signal:
                 return self._respond(Turn(text=match[0]), state, a.today or clock_today())
         if out_of_scope:  # said politely; counted as unanswered unless NLU or a cue knew it was off topic
-            deliberate = turn.intent == "out_of_scope" or a.out_of_scope
+            deliberate = (turn.intent == "out_of_scope" and not a.on_topic) or a.out_of_scope  # 注册吧啦吧啦: ours, not understood
             return Reply([{"response": "utter_out_of_scope"}], state, understood=deliberate)
         if a.on_topic and not state.procedure:  # 我想问一下注册的事: ask which procedure, buttons
             return Reply(answers.ask_procedure(self.kb), replace(state, pending_question=None,

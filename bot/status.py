@@ -27,6 +27,7 @@ NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|�
                         r"俺|媳妇|老婆|老公|爱人|丈夫|妻子|儿子|女儿|侄子|外甥|父亲|母亲|爸|妈|"
                         r"了|吗|呢|吧|没|我|他|她|\d+|[\s,，。.!！?？:：…/|、]")
 FORM_LABELS = ("姓名", "名字", "申请人")
+OWNER = re.compile(r"的(申请|进度|注册|案子)")  # 赵敏的申请ZJ2026000103现在什么情况
 SELF_NAME = re.compile(r"(?:^|[\s,，!！?？。]|在吗|你好|您好)我([\u4e00-\u9fff]{2,3})(?=$|[\s,，]|身份证)")
 SYMBOLS = re.compile(r"[^\w\s·]")  # emoji and other signs around a bare name (赵敏 😅)
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
@@ -65,6 +66,11 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     for m in (ON_BEHALF.search(text), CORRECTED_NAME.search(text)):
         if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
             return m.group(1)
+    for m in OWNER.finditer(text):  # 赵敏的申请ZJ2026000103现在什么情况: the name just before 的申请
+        for size in (3, 2, 4):
+            name = text[max(0, m.start() - size):m.start()]
+            if len(name) == size and _looks_like_name(name) and _has_surname(name) and not NAME_STOPS.search(name):
+                return name
     m = SELF_NAME.search(text)  # 在吗 我李华 身份证后4位…
     if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
         return m.group(1)

@@ -385,6 +385,17 @@ CONVERSATIONS = {
     "the stamp compared with the one named": [("专业变更贴条盖什么章", [], []), ("跟延续注册盖的章一样吗", ["写法不同"], [])],
     "one more specialty, in digits": [("嗯 证书上想多加１个专业 要准备啥", ["变更注册申请表"], [])],
     "a colleague's certificate is not 老的证书": [("老王证书2027年1月20日到期，能报延续了吗", ["2027年1月20日"], [])],
+    # held-out sets 42–43: phone typing in whole visits
+    "typed slips in short turns": [("我们单位好几个人要廷续", ["延续注册"], []), ("流城是啥", ["1. 申报"], []),
+                                   ("盖的什么张", ["监理工程师注册管理专用章"], [])],
+    "say it again": [("初始注册要带什么", [], []), ("刚才说的再说一遍", ["一寸照"], [])],
+    "say the materials again": [("延续注册在哪交", [], []), ("再说一遍材料", ["延续注册申请表"], [])],
+    "someone is leaving": [("在吗 我们公司有个人要走了", ["转注册", "注销注册"], [])],
+    "who logs in": [("系统是个人登还是单位登", ["企业登录"], [])],
+    "a first-character slip, 去那拿": [("证书丢了", [], []), ("补好了去那拿", ["介绍信"], [])],
+    "holding another certificate, said 我有": [("我有一建证书 现在又考了监理 能直接注册吗", ["最后办理国家注册监理工程师"], [])],
+    "in a hurry is not asking to expedite": [("我们新来的员工同时持有二级建造师注册证书，想办初始注册，有什么需要注意的吗？项目上急用",
+                                             ["最后办理国家注册监理工程师"], ["加急"])],
 }
 
 
@@ -446,7 +457,9 @@ def test_nothing_fits(responder):
                                              ("您好，麻烦查询申请编号ZJ2026000102（申请人：李华）的办理进度", "李华"),
                                              ("我是温州那家公司的人事，替赵敏问一下，编号ZJ2026000103", "赵敏"),
                                              ("不好意思名字打错了，编号ZJ2026000101，姓名王小明", "王小明"),
-                                             ("不好意思打错了，是李华", "李华")])
+                                             ("不好意思打错了，是李华", "李华"),
+                                             ("不好意思打扰了，赵敏的申请ZJ2026000103现在什么情况？项目上急用", "赵敏"),
+                                             ("帮我查下王小明的进度", "王小明")])
 def test_the_name_beside_a_case_number(typed, identity):
     """The user's spaces end a name (赵敏 为啥…), unless they split it (王 小明)."""
     turn = Turn(normalise(typed), spaced=normalise_words(typed))
@@ -485,3 +498,14 @@ def test_after_a_lookup_the_next_step_is_for_that_application(responder):
     # a question about another procedure is that procedure's, not the looked-up stage
     reply = responder.respond(Turn(normalise("初始注册怎么办"), "nlu_fallback", 0.3), state, TODAY)
     assert "重新申报" not in reply.messages[0]["text"]
+
+
+def test_nonsense_about_registration_counts_as_failed_whatever_nlu_says(responder):
+    """NLU may call 注册吧啦吧啦 out of scope; it is about us and not understood, so twice hands over."""
+    state = State()
+    for text in ("啊啊啊注册吧啦吧啦", "注册哦哦哦咿呀咿呀"):
+        reply = responder.respond(Turn(normalise(text), "out_of_scope", 0.9), state, TODAY)
+        state = reply.state
+    assert reply.handoff == "failed"
+    weather = responder.respond(Turn(normalise("今天天气怎么样"), "out_of_scope", 0.9), State(failures=1), TODAY)
+    assert weather.understood and weather.handoff is None
