@@ -381,7 +381,7 @@ class Responder:
         if named and _elliptical(text) and state.last_question:  # 李华的呢: what was asked of the other one
             text = state.last_question
         stage, p = self.kb.stage(case.stage), self.kb.procedure(case.procedure)
-        if stage.name == "已退回" and (("退回" in text and WHY.search(text)) or REDO.search(text)):
+        if stage.name == "已退回" and ((("退回" in text or len(text) <= 6) and WHY.search(text)) or REDO.search(text)):
             note = [{"text": f"退回说明：{case.note}"}] if case.note else []
             review = self.kb.contact("review")
             return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
@@ -489,6 +489,9 @@ class Responder:
             found = bare_date(text, today)
             if found:
                 return found
+        if state.last_question and state.procedure == "renewal" and a.yes_no and not a.procedures \
+                and re.search("现在|能报|可以报|能办|可以办|来得及", text):
+            return self.reader.read(state.last_question, today).expiry  # 2027年6月到期 → 那现在能报吗
         if state.last_question and ((a.procedures == ["renewal"] and a.yes_no)
                                     or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)):
             return self.reader.read(state.last_question, today).expiry  # 那最早哪天可以报: the date said before

@@ -19,6 +19,7 @@ from bot.dates import ExpiryDate, find_expiries, find_months_early
 from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
+CORRECTING = re.compile(r"(不是|并非)$")  # 不是监理锁，我是问撤回
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
 BESIDES = re.compile(r"除了.{1,16}?(以外|之外|外)?[,，]?(还|另外|别的|其他|其它)")  # 除了申请表还要别的吗
@@ -302,7 +303,9 @@ class Reader:
             in_context = any(w in text for w in words) or context in self._topic_procedures.get(name, ())
             if words and not in_context:
                 continue
-            if any(_mentioned(text, c, cues) for c in cues):
+            # 没有其他注册证书 denies a policy's case; 还没有监理锁，想办一个 is still about the lock
+            negation = CORRECTING if name.startswith("contact:") else NEGATION
+            if any(_mentioned(text, c, cues, negation) for c in cues):
                 scored[name] = priority
         for name, priority, pattern in self._topic_patterns:
             m = pattern.search(text)
@@ -353,13 +356,13 @@ def _longest_first(pairs: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
 A_NOT_A = re.compile(r"(.)[不没]\1$")  # 是不是 / 有没有 / 要不要: a question, not a denial
 
 
-def _negated(text: str, start: int) -> bool:
+def _negated(text: str, start: int, negation: re.Pattern = NEGATION) -> bool:
     if A_NOT_A.search(text[max(0, start - 3):start]):  # 是不是转注册 / 有没有技术支持电话 ask, they do not deny
         return False
-    return bool(NEGATION.search(text[max(0, start - 2):start]))
+    return bool(negation.search(text[max(0, start - 2):start]))
 
 
-def _mentioned(text: str, cue: str, cues: Sequence[str] = ()) -> bool:
+def _mentioned(text: str, cue: str, cues: Sequence[str] = (), negation: re.Pattern = NEGATION) -> bool:
     """The cue occurs at least once without a negation just before it (没有其他注册证书); inside a
     longer cue (锁 in 监理锁) the negation is looked for before the longer one (不是监理锁)."""
     for m in re.finditer(re.escape(cue), text):
@@ -368,7 +371,7 @@ def _mentioned(text: str, cue: str, cues: Sequence[str] = ()) -> bool:
             offset = longer.find(cue) if len(longer) > len(cue) else -1
             if offset > 0 and text[start - offset:start - offset + len(longer)] == longer:
                 start = min(start, start - offset)
-        if not _negated(text, start):
+        if not _negated(text, start, negation):
             return True
     return False
 
