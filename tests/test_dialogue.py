@@ -468,7 +468,8 @@ def test_nothing_fits(responder):
                                              ("不好意思名字打错了，编号ZJ2026000101，姓名王小明", "王小明"),
                                              ("不好意思打错了，是李华", "李华"),
                                              ("不好意思打扰了，赵敏的申请ZJ2026000103现在什么情况？项目上急用", "赵敏"),
-                                             ("帮我查下王小明的进度", "王小明")])
+                                             ("帮我查下王小明的进度", "王小明"),
+                                             ("我是他领导 王小明是我们公司的", "王小明")])
 def test_the_name_beside_a_case_number(typed, identity):
     """The user's spaces end a name (赵敏 为啥…), unless they split it (王 小明)."""
     turn = Turn(normalise(typed), spaced=normalise_words(typed))
