@@ -47,12 +47,10 @@ class ValidateStatusForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if STOP.search(_text(tracker)) and not status.find_case_no(_text(tracker)):  # 算了，不查了
             turn = turn_from(tracker)
-            if understand.default().read(turn.text).has_domain_signal:  # 算了不查了，注销要带什么: that, then
-                state = state_from(tracker)
-                reply = responder().respond(turn, state)
-                dispatch(dispatcher, reply.messages)
-                dispatcher.utter_message(json_message=meta(turn, reply))
-                return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
+            answered = _answer_and_stop(dispatcher, tracker) if understand.default().read(turn.text).has_domain_signal \
+                else None  # 算了不查了，注销要带什么: that, then
+            if answered is not None:
+                return answered
             dispatcher.utter_message(response="utter_lookup_cancelled")
             dispatcher.utter_message(json_message=meta(turn))
             return RESET + [ActiveLoop(None)]
@@ -78,13 +76,7 @@ class ValidateStatusForm(FormValidationAction):
         again = starting and bool(tracker.get_slot("case_stage")) and len(turn.text) <= 12  # 它现在到哪一步了
         if not (asked_else or again) and not _domain_question(turn.text, turn.confidence, starting=starting):
             return None
-        state = state_from(tracker)
-        reply = responder().respond(turn, state)
-        if reply.follow_up == FORM:  # 转注册被打回来了吗？想查一下: the status request itself
-            return None
-        dispatch(dispatcher, reply.messages)
-        dispatcher.utter_message(json_message=meta(turn, reply))
-        return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
+        return _answer_and_stop(dispatcher, tracker)
 
     async def extract_case_no(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         found = status.find_case_no(_text(tracker))
@@ -104,6 +96,18 @@ class ValidateStatusForm(FormValidationAction):
 
     def validate_identity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         return {"identity": value} if isinstance(value, str) and value.strip() else {"identity": None}
+
+
+def _answer_and_stop(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List]:
+    """Answer the message as a question and end the lookup; None when the answer is the lookup
+    itself (转注册被打回来了吗？想查一下)."""
+    turn, state = turn_from(tracker), state_from(tracker)
+    reply = responder().respond(turn, state)
+    if reply.follow_up == FORM:
+        return None
+    dispatch(dispatcher, reply.messages)
+    dispatcher.utter_message(json_message=meta(turn, reply))
+    return slot_events(state, reply.state) + RESET + [ActiveLoop(None)]
 
 
 def _domain_question(text: str, confidence: float, starting: bool) -> bool:

@@ -463,7 +463,7 @@ class Responder:
         if (MORE.fullmatch(bare) and state.last_aspect in (None, "materials", "collect")) or (a.only and len(bare) <= 8):
             a.aspects = ["collect" if state.last_aspect == "collect" else "materials"]  # 还有别的吗 / 就这一样吗: the list
             return
-        if not BARE_NEXT.fullmatch(text.strip("?？。!！. ")):
+        if not BARE_NEXT.fullmatch(bare):
             return
         earlier = self.reader.read(state.last_question, today, context=state.procedure)
         if APPROVED_NEXT.search(text) or "contact:announcements" in earlier.topics:
@@ -489,12 +489,12 @@ class Responder:
             found = bare_date(text, today)
             if found:
                 return found
-        if state.last_question and state.procedure == "renewal" and a.yes_no and not a.procedures \
-                and re.search("现在|能报|可以报|能办|可以办|来得及", text):
-            return self.reader.read(state.last_question, today).expiry  # 2027年6月到期 → 那现在能报吗
-        if state.last_question and ((a.procedures == ["renewal"] and a.yes_no)
-                                    or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)):
-            return self.reader.read(state.last_question, today).expiry  # 那最早哪天可以报: the date said before
+        asks_again = ((a.procedures == ["renewal"] and a.yes_no)  # 还能续吗
+                      or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)  # 那最早哪天可以报
+                      or (state.procedure == "renewal" and a.yes_no and not a.procedures  # 那现在能报吗
+                          and re.search("现在|能报|可以报|能办|可以办|来得及", text)))
+        if state.last_question and asks_again:
+            return self.reader.read(state.last_question, today).expiry  # the date said before
         return None
 
     def _chosen_procedure(self, turn: Turn, a: Analysis, state: State) -> Tuple[Optional[str], Optional[str]]:
@@ -701,8 +701,8 @@ class Responder:
             lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
             return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
         if aspect == "collect" and not p.collection:
-            if "受理" in a.stages and re.search("补办|补证|补发", a.text):  # 改名后补办，交到窗口以后还要去领吗: no step after
-                return [{"text": "办事指南中没有写这一步之后的领取环节。"}] + answers.collection(kb, p)
+            if "受理" in a.stages and re.search("补办|补证|补发", a.text):  # 改名后补办，交到窗口以后还要去领吗
+                return answers.collection(kb, p)  # the guide's two steps, no collection
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
         focus = self._focus_materials(a, aspect)

@@ -15,6 +15,7 @@ import opencc
 from rapidfuzz.distance import Levenshtein
 
 from bot import knowledge
+from bot.status import SURNAMES
 from bot.terms import find_terms
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
@@ -186,7 +187,6 @@ def normalise_words(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def default() -> Normaliser:
-    from bot.status import SURNAMES  # here, not at the top: bot.status needs the knowledge loaded first
     kb = knowledge.default()
     colleagues = [f"{prefix}{surname}" for prefix in "老小" for surname in SURNAMES]  # 老王证书 is not 老的证书
     return Normaliser(knowledge.key_terms(kb), [*knowledge.vocabulary(kb), *colleagues], knowledge.names(kb),

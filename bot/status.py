@@ -27,7 +27,7 @@ NAME_STOPS = re.compile(r"那个|这个|那份|这份|的|办到|到哪|看下|�
                         r"俺|媳妇|老婆|老公|爱人|丈夫|妻子|儿子|女儿|侄子|外甥|父亲|母亲|爸|妈|"
                         r"了|吗|呢|吧|没|我|他|她|\d+|[\s,，。.!！?？:：…/|、]")
 FORM_LABELS = ("姓名", "名字", "申请人")
-OWNER = re.compile(r"的(申请|进度|注册|案子)|是(我们|我司|本)(公司|单位)的")  # 王小明是我们公司的  # 赵敏的申请ZJ2026000103现在什么情况
+OWNER = re.compile(r"的(申请|进度|注册|案子)|是(我们|我司|本)(公司|单位)的")  # 赵敏的申请… / 王小明是我们公司的
 SELF_NAME = re.compile(r"(?:^|[\s,，!！?？。]|在吗|你好|您好)我([\u4e00-\u9fff]{2,3})(?=$|[\s,，]|身份证)")
 SYMBOLS = re.compile(r"[^\w\s·]")  # emoji and other signs around a bare name (赵敏 😅)
 BARE_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")

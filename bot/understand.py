@@ -34,9 +34,10 @@ COMPANY = re.compile(r"公司|企业|单位|工商|执照|company")
 VISIT = ("跑一趟", "去窗口", "到窗口", "跑窗口", "去厅里", "到厅里", "省里那个窗口", "省里的窗口")  # a trip, for either step
 APPROVED = re.compile(r"(通过|批|批下来|下来|公告|公示)了|审核通过|审批通过|名单(出来|公布)")
 NEW_HOLDER = re.compile(r"刚刚?(拿|领|考)(到|了|下|出)?了?的?(证书|证)")  # 刚拿证的监理: who, not collecting
+# their own application, handed in or returned: 我已经交了，查一下 / 交了想查结果 / 好像被退回了，帮我看看
 HANDED_IN_CHECK = re.compile(r"(交|报|提交|递交|上报|递)(了|过了|上去了)[,，]?.{0,4}(查|看)(一下|下|查)"
                              r"|(交|报|提交|递交|上报)(了|过了)[,，]?[^哪]{0,4}(查|看)(结果|进度)"
-                             r"|(退回|打回|驳回)(来)?了?.{0,6}(看看|查查|查一下|看一下|查下)")  # 好像被退回了，帮我看看  # 我已经交了，查一下
+                             r"|(退回|打回|驳回)(来)?了?.{0,6}(看看|查查|查一下|看一下|查下)")
 SHORT_STAGE_QUESTION = 6  # 交到哪 / 打出来交哪: a bare step is ours; 水电费在哪里交 is not
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
@@ -369,8 +370,9 @@ def _mentioned(text: str, cue: str, cues: Sequence[str] = (), negation: re.Patte
         start = m.start()
         for longer in cues:
             offset = longer.find(cue) if len(longer) > len(cue) else -1
-            if offset > 0 and text[start - offset:start - offset + len(longer)] == longer:
-                start = min(start, start - offset)
+            begin = m.start() - offset
+            if offset > 0 and begin >= 0 and text[begin:begin + len(longer)] == longer:
+                start = min(start, begin)
         if not _negated(text, start, negation):
             return True
     return False
