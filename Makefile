@@ -27,6 +27,7 @@ run: train
 	$(PY) -m bot run
 
 test: train
+	$(VENV)/bin/ruff check bot actions
 	$(VENV)/bin/rasa data validate --quiet
 	$(PY) -m pytest
 

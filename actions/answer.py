@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge, status, understand
+from bot import state as dialogue_state
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise, normalise_words
 
-SLOTS = ("procedure", "last_aspect", "pending_question", "pending_candidates", "failures", "last_question", "case_stage",
-         "case_note", "previous_procedure", "people", "cases_seen")
 
 
 @lru_cache(maxsize=None)
@@ -37,19 +37,8 @@ def turn_from(tracker: Tracker) -> Turn:
 
 
 def state_from(tracker: Tracker) -> State:
-    return State(
-        procedure=tracker.get_slot("procedure"),
-        last_aspect=tracker.get_slot("last_aspect"),
-        pending_question=tracker.get_slot("pending_question"),
-        pending_candidates=list(tracker.get_slot("pending_candidates") or []),
-        failures=int(tracker.get_slot("failures") or 0),
-        last_question=tracker.get_slot("last_question"),
-        case_stage=tracker.get_slot("case_stage"),
-        case_note=tracker.get_slot("case_note"),
-        previous_procedure=tracker.get_slot("previous_procedure"),
-        people=list(tracker.get_slot("people") or []),
-        cases_seen=list(tracker.get_slot("cases_seen") or []),
-    )
+    """The conversation's memory, from its one slot (bot.state)."""
+    return dialogue_state.loads(tracker.get_slot(dialogue_state.SLOT))
 
 
 def dispatch(dispatcher: CollectingDispatcher, messages: List[dict]) -> None:
@@ -64,22 +53,20 @@ def dispatch(dispatcher: CollectingDispatcher, messages: List[dict]) -> None:
 
 
 def slot_events(before: State, after: State) -> List[Dict[Text, Any]]:
-    events = []
-    for name in SLOTS:
-        old, new = getattr(before, name), getattr(after, name)
-        if name in ("pending_candidates", "people", "cases_seen"):
-            old, new = old or [], new or []
-        if name == "failures":
-            old, new = int(old or 0), int(new or 0)
-        if old != new:
-            events.append(SlotSet(name, new if new != [] else None))
-    return events
+    """The one slot event that carries the new state, if it changed."""
+    return [SlotSet(dialogue_state.SLOT, dialogue_state.dumps(after))] if after != before else []
+
+
+def state_event(tracker: Tracker, **changes) -> Dict[Text, Any]:
+    """The slot event for the tracker's state with `changes` made."""
+    return SlotSet(dialogue_state.SLOT, dialogue_state.dumps(replace(state_from(tracker), **changes)))
 
 
 def meta(turn: Turn, reply=None, handoff: Optional[str] = None) -> dict:
     """What the gateway records with the bot's turn (and strips before the user sees it)."""
     return {"type": "meta", "intent": turn.intent, "confidence": round(turn.confidence, 3),
-            "understood": reply.understood if reply else True, "handoff": handoff or (reply.handoff if reply else None)}
+            "understood": reply.understood if reply else True, "handoff": handoff or (reply.handoff if reply else None),
+            "route": reply.route if reply else None}
 
 
 class ActionAnswer(Action):
@@ -104,3 +91,15 @@ class ActionAnswer(Action):
         if reply.follow_up:
             events.append(FollowupAction(reply.follow_up))
         return events
+
+
+class ActionSessionStart(Action):
+    """A new session keeps what the conversation was about, not what a status lookup remembered:
+    after it, a question about the case asks for the number and identity again."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        kept = dialogue_state.without_lookups(state_from(tracker))
+        return [SessionStarted(), SlotSet(dialogue_state.SLOT, dialogue_state.dumps(kept)), ActionExecuted("action_listen")]

@@ -10,7 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import dispatch, meta, responder, slot_events, state_from, turn_from
+from actions.answer import dispatch, meta, responder, slot_events, state_event, state_from, turn_from
 from bot import knowledge, status, understand
 from bot.dialogue import LookedUp
 from bot.cases import CASE_NO_RE, CaseStore
@@ -73,7 +73,7 @@ class ValidateStatusForm(FormValidationAction):
             return None
         starting = tracker.active_loop_name != FORM
         asked_else = tracker.active_loop_name == FORM and turn.intent in QUESTION_INTENTS and turn.confidence >= 0.6
-        again = starting and bool(tracker.get_slot("case_stage")) and len(turn.text) <= 12  # 它现在到哪一步了
+        again = starting and bool(state_from(tracker).case_stage) and len(turn.text) <= 12  # 它现在到哪一步了
         if not (asked_else or again) and not _domain_question(turn.text, turn.confidence, starting=starting):
             return None
         return _answer_and_stop(dispatcher, tracker)
@@ -147,11 +147,10 @@ class ActionStatusLookup(Action):
             p = kb.procedure_by_name(result.case.procedure)
             if p is not None:  # 被退回了要怎么处理 / 领证要带什么: about this application's procedure
                 case = result.case
-                seen = [entry for entry in tracker.get_slot("cases_seen") or [] if LookedUp.parse(entry).case_no != case.case_no]
+                seen = [entry for entry in state_from(tracker).cases_seen if LookedUp.parse(entry).case_no != case.case_no]
                 seen = (seen + [LookedUp(case.name, case.case_no, p.id, case.stage, case.note or "").dumps()])[-MAX_SEEN:]
-                return RESET + [SlotSet("procedure", p.id), SlotSet("last_aspect", None), SlotSet("last_question", None),
-                                SlotSet("case_stage", case.stage), SlotSet("case_note", case.note or None),
-                                SlotSet("cases_seen", seen)]
+                return RESET + [state_event(tracker, procedure=p.id, last_aspect=None, last_question=None,
+                                            case_stage=case.stage, case_note=case.note or None, cases_seen=seen)]
         elif result.status == "locked":
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
         else:

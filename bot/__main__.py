@@ -19,7 +19,7 @@ import threading
 import time
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,7 +54,11 @@ def main(argv=None) -> int:
     staff_cmd.add_parser("list", help="list accounts")
     dis = staff_cmd.add_parser("disable", help="disable an account")
     dis.add_argument("name")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
 
     if args.command == "staff":
         from bot.console import cli
@@ -71,17 +75,22 @@ def main(argv=None) -> int:
         from bot.gateway.app import main as gateway_main
         gateway_main()
     elif args.command == "knowledge":
-        from bot import knowledge
-        try:
-            kb = knowledge.load()
-        except knowledge.KnowledgeError as e:
-            print(f"knowledge error: {e}", file=sys.stderr)
-            return 1
-        print(f"knowledge ok: {len(kb.procedures)} procedures, {len(kb.policies)} policies, {len(kb.contacts)} contacts")
+        return _knowledge_check()
     elif args.command == "nlu-assets":
         from bot import knowledge, nlu_assets
         nlu_assets.write(knowledge.load())
         print("written:", nlu_assets.JIEBA_DICT, nlu_assets.LOOKUPS)
+    return 0
+
+
+def _knowledge_check() -> int:
+    from bot import knowledge
+    try:
+        kb = knowledge.load()
+    except knowledge.KnowledgeError as e:
+        print(f"knowledge error: {e}", file=sys.stderr)
+        return 1
+    print(f"knowledge ok: {len(kb.procedures)} procedures, {len(kb.policies)} policies, {len(kb.contacts)} contacts")
     return 0
 
 

@@ -244,44 +244,67 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
             parts.append(f"{asked}时不需要。{p.title}{step.stage}时才需携带{material_line(m, with_copies=False)}。")
             listed = p.step(stages[0]) or p.intake
             continue
-        where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"
-        verdict = ""
-        others = [x for x in step.materials + step.bring if x.kind not in kinds]
-        if only and others:  # 只带证书去行不行: not enough, name the rest
-            parts.append(f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。")
-            continue
-        if besides:  # 除了申请表还要别的材料吗: the rest of the list, or nothing more
-            rest = "、".join(material_line(x, with_copies=False) for x in others)
-            parts.append(f"需要。除{m.name}外，{p.title}{where_text}还需携带：{rest}。" if others
-                         else f"不需要。{p.title}{where_text}只需携带{material_line(m)}。")
-            continue
-        level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
-        if only:  # 加专业只带申请表就行吧: it is the whole list
-            verdict = "可以，只需这一样。"
-        elif kind in lacking and m.alternative:
-            verdict = f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
-        elif level:
-            verdict = level
-        elif form and asks_need and _form_accepted(m, form):
-            verdict = "需要。"
-        elif form:
-            verdict = _form_verdict(m, form)
-        elif yes_no and ACCEPTABLE.search(question) and not asks_need:
-            verdict = "按办事指南，"  # whether theirs qualifies is for the window; say what the guide asks for
-        elif yes_no:
-            verdict = f"需要（也可以提交{m.alternative}）。" if m.alternative else "需要。"
-        need = f"{p.title}{where_text}需携带{material_line(m)}"
-        if step.stage == "受理":
-            need += f"，提交至{step.place}"
-        elif step.place:  # 领证带个介绍信就行吧: and where to take it
-            need += f"至{step.place}{step.purpose or '办理'}"
-        parts.append(verdict + need + "。")
+        parts.append(_found_material_part(kb, p, kind, step, m, kinds=kinds, form=form, yes_no=yes_no, lacking=lacking,
+                                          only=only, question=question, besides=besides, asks_need=asks_need))
+    parts.extend(_step_list(p, listed, kinds))
+    return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]
+
+
+def _found_material_part(kb: Knowledge, p: Procedure, kind: str, step: Step, m: Material, *, kinds: Sequence[str],
+                         form: Optional[str], yes_no: bool, lacking: Sequence[str], only: bool, question: str,
+                         besides: bool, asks_need: bool) -> str:
+    """material_focus's sentence for a material the guide lists at the step asked about."""
+    where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"
+    others = [x for x in step.materials + step.bring if x.kind not in kinds]
+    if only and others:  # 只带证书去行不行: not enough, name the rest
+        return f"不够。{p.title}{where_text}还需携带：{'、'.join(material_line(x, with_copies=False) for x in others)}。"
+    if besides:  # 除了申请表还要别的材料吗: the rest of the list, or nothing more
+        rest = "、".join(material_line(x, with_copies=False) for x in others)
+        return (f"需要。除{m.name}外，{p.title}{where_text}还需携带：{rest}。" if others
+                else f"不需要。{p.title}{where_text}只需携带{material_line(m)}。")
+    verdict = _material_verdict(kb, kind, m, form=form, yes_no=yes_no, lacking=lacking, only=only,
+                                question=question, asks_need=asks_need)
+    return verdict + _need_sentence(p, step, m, where_text) + "。"
+
+
+def _material_verdict(kb: Knowledge, kind: str, m: Material, *, form: Optional[str], yes_no: bool,
+                      lacking: Sequence[str], only: bool, question: str, asks_need: bool) -> str:
+    """The opening of the answer about a found material: 可以。, 需要。, 不符合要求… or nothing."""
+    level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
+    if only:  # 加专业只带申请表就行吧: it is the whole list
+        return "可以，只需这一样。"
+    if kind in lacking and m.alternative:
+        return f"可以。没有{m.name}{m.form or ''}的，可以提交{m.alternative}。"
+    if level:
+        return level
+    if form and asks_need and _form_accepted(m, form):
+        return "需要。"
+    if form:
+        return _form_verdict(m, form)
+    if yes_no and ACCEPTABLE.search(question) and not asks_need:
+        return "按办事指南，"  # whether theirs qualifies is for the window; say what the guide asks for
+    if yes_no:
+        return f"需要（也可以提交{m.alternative}）。" if m.alternative else "需要。"
+    return ""
+
+
+def _need_sentence(p: Procedure, step: Step, m: Material, where_text: str) -> str:
+    """What the guide says to bring at that step, and where to take it."""
+    need = f"{p.title}{where_text}需携带{material_line(m)}"
+    if step.stage == "受理":
+        need += f"，提交至{step.place}"
+    elif step.place:  # 领证带个介绍信就行吧: and where to take it
+        need += f"至{step.place}{step.purpose or '办理'}"
+    return need
+
+
+def _step_list(p: Procedure, listed: Step, kinds: Sequence[str]) -> List[str]:
+    """The whole list for the step answered about: what to bring to collect, or what to hand in."""
     if listed.stage == "领取":
         if not all(x.kind in kinds for x in listed.bring):  # unless what to bring was just said
-            parts.append(f"领取时需携带：{'、'.join(material_line(x, with_copies=False) for x in listed.bring)}。")
-    else:
-        parts.append("受理材料清单：" + material_list(p.intake.materials))
-    return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]
+            return [f"领取时需携带：{'、'.join(material_line(x, with_copies=False) for x in listed.bring)}。"]
+        return []
+    return ["受理材料清单：" + material_list(p.intake.materials)]
 
 
 def form_question(kb: Knowledge, p: Procedure, form: str) -> List[Message]:

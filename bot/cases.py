@@ -109,7 +109,8 @@ class Lookup:
 # that, digits in groups (zj-2026-000101, ZJ 2026 000 101): "ZJ2026000101 1234" is a number and
 # the ID's last four, not one long number
 _CASE_NO_PLAIN = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{6,14})(?!\d)")
-_CASE_NO_GROUPED = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{4,}(?:[ \-_]\d{2,}){1,4})(?![\d])")  # not dec 31 2026
+# (not dec 31 2026, nor "expires on 2027-01-10": a date's groups of two digits are no case number)
+_CASE_NO_GROUPED = re.compile(r"(?<![a-z0-9])([a-z]{1,4})\s*[-_]?\s*(\d{4,}(?:[ \-_]\d{3,}){1,4})(?![\d])")
 
 
 def case_no_match(text: str) -> Optional[re.Match]:

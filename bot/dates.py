@@ -8,7 +8,7 @@ import calendar
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import List, Optional
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
@@ -42,15 +42,19 @@ class BadDate(ValueError):
     pass
 
 
-def today() -> date:
-    """The help desk's today: HELPDESK_TODAY (YYYY-MM-DD) if set, else the clock."""
+OFFICE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # China keeps no summer time: a fixed offset is exact
+
+
+def today(clock: Optional[datetime] = None) -> date:
+    """The help desk's today: HELPDESK_TODAY (YYYY-MM-DD) if set, else the office's date in
+    Beijing time (the server's UTC date is yesterday from midnight to 8 a.m. there)."""
     fixed = os.environ.get("HELPDESK_TODAY", "").strip()
     if fixed:
         try:
             return date.fromisoformat(fixed)
         except ValueError:
             raise BadDate(f"HELPDESK_TODAY={fixed!r} is not a YYYY-MM-DD date") from None
-    return date.today()
+    return (clock or datetime.now(timezone.utc)).astimezone(OFFICE_TZ).date()
 
 
 @dataclass(frozen=True)
@@ -94,23 +98,29 @@ def _arabic(text: str) -> str:
 
 
 def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
-    """The expiry date in a message that talks about expiry, or None."""
+    """The expiry date in a message that talks about expiry, or None. Dates in other roles (today
+    as the user states it, a birth year, the year they qualified) are not read as the expiry."""
     if not any(w in text for w in _EXPIRY_WORDS):
         return None
     now = now or today()
-    text = _english_dates(_arabic(_NEXT_YEAR_WORDS.sub("明年", text)))
-    found = _new_year_relative(text, now) or _months_and_days(text, now)
-    if found:
-        return found
+    text = without_other_dates(_english_dates(_arabic(_NEXT_YEAR_WORDS.sub("明年", text))))
+    return (_new_year_relative(text, now) or _months_and_days(text, now) or _day_word_expiry(text, now)
+            or _absolute_expiry(text, now) or _relative_expiry(text, now) or _loose_expiry(text, now))
+
+
+def _day_word_expiry(text: str, now: date) -> Optional[ExpiryDate]:
     for word, offset in _DAY_WORDS.items():  # 证书昨天刚到期
         if re.search(word + r".{0,3}(到期|过期|届满)|(到|至)" + word + "(为止|截止|止|结束)", text):  # 有效期到今天为止
             return ExpiryDate(now + timedelta(days=offset))
+    return None
+
+
+def _absolute_expiry(text: str, now: date) -> Optional[ExpiryDate]:
+    """2027年3月15日 / 20270315 / 3月15日 (the next one) / 2027年5月 (the month's end)."""
     for pattern in (_FULL_DATE, _COMPACT_DATE):
         for m in pattern.finditer(text):
             year, month, day = (int(g) for g in m.groups())
-            if year < 100:
-                year += 2000
-            parsed = _safe_date(year, month, day)
+            parsed = _safe_date(year + 2000 if year < 100 else year, month, day)
             if parsed:
                 return ExpiryDate(parsed)
     m = _MONTH_DAY.search(text)
@@ -126,10 +136,12 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
         year += 2000 if year < 100 else 0
         if 1 <= month <= 12:
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
-    found = _relative_expiry(text, now)
-    if found:
-        return found
-    m = _MONTH_ONLY.search(text)  # 十月份就已经到期了 (past) / 3月份到期 (the next one)
+    return None
+
+
+def _loose_expiry(text: str, now: date) -> Optional[ExpiryDate]:
+    """十月份就已经到期了 (past) / 3月份到期 (the next one) / 有效期到2029年 (the year's last day)."""
+    m = _MONTH_ONLY.search(text)
     if m:
         month = _number(m.group(1))
         if month and 1 <= month <= 12:
@@ -137,10 +149,41 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
             past = bool(_PAST.search(text))
             year = now.year if (month < now.month if past else month >= now.month) else now.year + (-1 if past else 1)
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
-    m = _YEAR_ONLY.search(text)  # 有效期到2029年: the year's last day, said so
+    m = _YEAR_ONLY.search(text)
     if m:
         return ExpiryDate(date(int(m.group(1)), 12, 31), precision="year")
     return None
+
+
+# A date the user states as today (今天是12月4号 / 今天2026年12月4日): today, not an expiry.
+_TODAY_SAID = re.compile(r"(?:今天|今日|现在|目前|当前)(?:是|为|已经是|已是)?\s*"
+                         r"((?:20\d{2}\s*[年\-/.]\s*)?\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?)")
+# A date in the story, not the certificate's (1968年出生 / 2015年考的证 / 2023年转过来的).
+_STORY_DATE = re.compile(r"((?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?)\s*"
+                         r"(?=出生|生人|生的|年生|的时候|考|取得|拿到|拿的|入职|毕业|参加工作|转过来|调过来|来的|进的|首次注册|初始注册|注册的|开始)")
+
+
+def stated_today(text: str, now: Optional[date] = None) -> Optional[date]:
+    """The date the user gives as today, if any (今天是2026年12月4日 / 今天12月4号)."""
+    m = _TODAY_SAID.search(_arabic(text))
+    if not m:
+        return None
+    now = now or today()
+    said = m.group(1)
+    full = _FULL_DATE.search(said)
+    if full:
+        year, month, day = (int(g) for g in full.groups())
+        return _safe_date(year + 2000 if year < 100 else year, month, day)
+    parts = re.findall(r"\d{1,2}", said)
+    if len(parts) >= 2:
+        return _safe_date(now.year, int(parts[0]), int(parts[1]))
+    return None
+
+
+def without_other_dates(text: str) -> str:
+    """The text with the dates that are not an expiry blanked out: today as stated, story years."""
+    text = _TODAY_SAID.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + " " * len(m.group(1)), text)
+    return _STORY_DATE.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def find_expiries(text: str, now: Optional[date] = None) -> List[ExpiryDate]:
@@ -148,7 +191,7 @@ def find_expiries(text: str, now: Optional[date] = None) -> List[ExpiryDate]:
     陈工的到2027年5月1日); otherwise the one expiry date, if any."""
     if any(w in text for w in _EXPIRY_WORDS):
         days = []
-        for m in _FULL_DATE.finditer(_arabic(text)):
+        for m in _FULL_DATE.finditer(without_other_dates(_arabic(text))):
             year, month, day = (int(g) for g in m.groups())
             parsed = _safe_date(year + 2000 if year < 100 else year, month, day)
             if parsed and parsed not in days:
@@ -196,6 +239,11 @@ def _english_dates(text: str) -> str:
 
 def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
     """还有两个月到期 / 半年后到期 / 下个月到期 / 明年3月到期: an approximate date."""
+    return _calendar_relative(text, now) or _span_relative(text, now)
+
+
+def _calendar_relative(text: str, now: date) -> Optional[ExpiryDate]:
+    """明年3月 / 明年二月二十五 / 这个月30号: a day or month named relative to this one."""
     m = _THIS_OR_NEXT_YEAR.search(text)
     if m:
         year = now.year + {"今年": 0, "明年": 1, "后年": 2}[m.group(1)]
@@ -214,6 +262,11 @@ def _relative_expiry(text: str, now: date) -> Optional[ExpiryDate]:
         parsed = _safe_date(base.year, base.month, int(m.group(2)))
         if parsed:
             return ExpiryDate(parsed)
+    return None
+
+
+def _span_relative(text: str, now: date) -> Optional[ExpiryDate]:
+    """还剩一个半月 / 过期一个多月了 / 下个月到期 / 三个月后到期: counted from today."""
     m = _LEFT.search(text)  # 离到期还剩一个半月
     if m:
         amount = _number(m.group(3))

@@ -7,6 +7,7 @@ Pure Python, no Rasa: actions/ turns a tracker into a Turn and State, calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from typing import List, Optional, Tuple
 
@@ -15,10 +16,11 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from bot import answers, people
-from bot.dates import ExpiryDate, bare_date, today as clock_today
+from bot import answers, check, people
+from bot.dates import ExpiryDate, bare_date, find_expiry, stated_today, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
+from bot.state import LookedUp, State
 from bot.understand import Analysis, Reader
 
 INTENT_ASPECT = {
@@ -55,44 +57,13 @@ class Turn:
 
 
 @dataclass
-class State:
-    procedure: Optional[str] = None  # procedure id being discussed
-    last_aspect: Optional[str] = None
-    pending_question: Optional[str] = None  # a question waiting for the user to pick a procedure
-    pending_candidates: List[str] = field(default_factory=list)
-    failures: int = 0  # questions in a row the bot could not answer
-    last_question: Optional[str] = None  # the last question answered, for 那延续注册也要吗
-    case_stage: Optional[str] = None  # the stage of the application this user looked up
-    case_note: Optional[str] = None  # and its note (已退回: why), shown to this user already
-    previous_procedure: Optional[str] = None  # the one discussed before this one (和刚才那个有什么区别)
-    cases_seen: List[str] = field(default_factory=list)  # applications looked up here (LookedUp), latest last
-    people: List[str] = field(default_factory=list)  # colleagues named, "老王=renewal" (bot.people)
-
-
-@dataclass
-class LookedUp:
-    """An application this user looked up (number and identity matched) earlier in the conversation."""
-    name: str
-    case_no: str
-    procedure: str
-    stage: str
-    note: str = ""
-
-    @classmethod
-    def parse(cls, entry: str) -> "LookedUp":
-        return cls(**json.loads(entry))
-
-    def dumps(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False)
-
-
-@dataclass
 class Reply:
     messages: List[dict]
     state: State
     understood: bool = True  # False when nothing fitted (counts towards handing over to a person)
     follow_up: Optional[str] = None  # an action to run next: "status_form" for a status lookup
     handoff: Optional[str] = None  # why the user should be handed to a person: "asked" or "failed"
+    route: Optional[str] = None  # the route of bot.routes that answered (shown in the console, asserted in tests)
 
 
 RENEWAL_WINDOW = "policy:renewal_window"
@@ -111,7 +82,7 @@ NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}�
 COMPARE = re.compile(r"(和|跟|与|比)(刚才|之前|上一个|前面|前一个)|区别在哪|有什么区别|有啥区别|有区别吗|有什么不同|有啥不同|"
                      r"两个.{0,4}(区别|一样|不同|差别)|比.{0,6}多了|少了什么|多了什么")
 SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
-FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印|打(?!电话))")  # 申请表去哪里拿
+FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印|填|打(?!电话))")  # 申请表去哪里拿 / 在哪填
 SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
 OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
 PRONOUN = re.compile(r"它|这个|那个|这东西|那东西")
@@ -133,6 +104,9 @@ WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪�
 REDO = re.compile(r"重新上传|重新传|重新提交|重新交|重新递|要改|改什么|哪里不对|什么问题|退回原因|退回的原因|为什么被退|为啥被退|怎么被退|被退了")  # 那个要重新上传的是什么
 WHICH_OF = re.compile(r"哪个|哪一个|谁|两个|俩")  # 这两个谁现在就能去窗口领证
 CAN_COLLECT = re.compile(r"(可以|能)(去)?[^,，。?？]{0,4}(领|拿|取|贴条)")  # 那我现在可以去领了吗
+BOTH_KINDS = re.compile(r"两个|两种|两项|它们|两者|这俩|两类")  # 指南里有两个遗失补办，它们…有什么区别
+QUESTION_WORDS = re.compile(r"什么|啥|哪|怎么|如何|几|多少|谁|吗|呢|么")  # a clause that asks something
+WINDOW_ASKED = re.compile(r"还能|过期|能报|可以报|报得了|能不能报|能办|可以办|能续|可以续|来得及|能申报|可以申报|哪天|什么时候|何时|几号|现在|最早|到期")  # 小李现在能报吗
 NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
 
 
@@ -156,10 +130,11 @@ class Responder:
         """The answer, plus the handoff decision: a user who asks for a person, or whom the
         bot fails twice in a row, goes to the staff console's waiting queue. A numbered list
         of questions (① … ② …, 1. … 2. …) gets an answer for each."""
+        today, state = _today_for(turn.text, state, today or clock_today())
         items = _list_items(turn.text)
         if len(items) > 1:
             return self._respond_each(turn, items, state, today)
-        reply = self._respond(turn, state, today or clock_today())
+        reply = self._respond(turn, state, today)
         if state.procedure and reply.state.procedure != state.procedure \
                 and reply.state.previous_procedure == state.previous_procedure:  # not set by the answer itself
             reply.state = replace(reply.state, previous_procedure=state.procedure)
@@ -188,177 +163,154 @@ class Responder:
         return [{"response": "utter_handoff"}, {"text": hours + "如一时无人应答，您也可以拨打咨询电话：\n" + contacts}]
 
     def _respond(self, turn: Turn, state: State, today: date) -> Reply:
+        """read → resolve → route: the reading resolved against the conversation, then the first
+        route of `bot.routes.ROUTES` that applies answers; its name goes with the reply."""
+        from bot import routes  # routes use this module's helpers
+        c = self._resolve(turn, state, today)
+        route = next(r for r in routes.ROUTES if r.applies(c))  # the last route always applies
+        reply = route.answer(c)
+        reply.route = reply.route or route.name
+        return self._checked(c, reply)
+
+    def _checked(self, c: "Ctx", reply: Reply) -> Reply:
+        """The answer if it passes bot.check; otherwise a plain "cannot say for sure" instead."""
+        if reply.route == "aspect":
+            about = c.procedures or []
+        else:
+            about = c.a.procedures or ([c.state.procedure] if c.state.procedure else [])
+        found = check.problems(self.kb, self.reader.material_aliases, reply.route, about, reply.messages,
+                               people_named=bool(c.a.expiry_owners) or len(c.a.expiries) > 1)
+        if not found:
+            return reply
+        check.report(reply.route, c.turn.text, found)
+        return Reply(check.blocked_messages(), c.state, understood=False, route=f"blocked:{reply.route}")
+
+    def _answered_besides(self, c: "Ctx", pid: Optional[str]) -> Optional[Reply]:
+        """The clauses of a question that do not ask about the silent topic, answered on their own
+        (遗失补办在哪登报？登报要多少钱？ → 在哪登报), when they ask something of the guide."""
+        clauses = [x for x in re.split(r"[,，;；。?？!！]", c.turn.text) if x.strip()]
+        rest = [x for x in clauses if not any(cue in x for cue in c.silent.cues)]
+        if not rest or len(rest) == len(clauses):
+            return None
+        text = "，".join(rest)
+        part = self.reader.read(text, c.today, context=pid)
+        asks = part.yes_no or bool(QUESTION_WORDS.search(text))  # 初始注册证书批了，会寄到单位吗: the first clause asks nothing
+        if not asks or not (part.materials or part.topics or (part.aspects and (part.procedures or pid))):
+            return None
+        state = replace(c.state, procedure=c.state.procedure or pid) if pid and not part.procedures else c.state
+        reply = self._respond(Turn(text=text), state, c.today)
+        return reply if reply.understood and reply.follow_up is None and not reply.handoff else None
+
+    # -- resolve: the reading against the conversation -----------------------------------
+
+    def _resolve(self, turn: Turn, state: State, today: date) -> "Ctx":
+        """What this turn is about once the conversation is taken into account: the procedure
+        chosen or referred to, the question continued, the expiry said before."""
         a = self.reader.read(turn.text, today, context=state.procedure)
-        if REPEAT.search(turn.text) and state.last_question and not (a.procedures or a.topics or a.ambiguity):
-            asked = a.aspects
-            a = self.reader.read(state.last_question, today, context=state.procedure)  # 刚才说的再说一遍: the last answer
-            a.procedures = a.procedures or ([state.procedure] if state.procedure else [])
-            a.aspects = asked or a.aspects  # 再说一遍材料: that part of it
-        state = self._colleagues(turn.text, a, state)
+        a = self._repeated(turn, a, state, today)
+        read = list(a.procedures)
+        state = self._colleagues(turn.text, a, state, today)
+        if a.procedures == read:  # no colleague referred to
+            self._kept_in_context(a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
-        chosen, how = self._chosen_procedure(turn, a, state)
-        if chosen:
-            if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
-                a = self.reader.read(state.last_question, today)
-            elif how == "elliptical":
-                a.aspects = [state.last_aspect]
-            elif state.pending_question:  # answer the question that waited for this choice
-                a = self.reader.read(state.pending_question, today)
-            a.procedures, a.ambiguity = [chosen], None
-            state = replace(state, pending_question=None, pending_candidates=[])
-        elif not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text):
-            a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+        a, state = self._choice_applied(turn, a, state, today)
         if a.form and not a.materials and not a.procedures and not state.procedure and state.last_question:
             a.materials = self.reader.read(state.last_question, today).materials[:1]  # 申请表去哪里拿 → 打出来交原件还是复印件
+        self._expiry_applied(turn, a, state, today)
+        self._question_at_the_end(a, state)
+        if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
+                and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
+            a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
+        if self._continues_topic(turn, a, state):
+            self._topic_continued(a, state, today)
+        return Ctx(self, turn, a, state, today)
+
+    @staticmethod
+    def _kept_in_context(a: Analysis, state: State) -> None:
+        """延续注册 under discussion, then 要不要解聘证明 / 要户口本吗 / 还用登报吗: a question about a
+        material stays with the procedure in context, even when the material (or a word near it)
+        belongs to another; only a procedure named, or a correction, changes the topic."""
+        if not state.procedure or a.corrected or a.named or a.situations or not a.materials or not (a.yes_no or a.form):
+            return
+        if a.procedures and state.procedure not in a.procedures and not a.ambiguity:  # 补办 / 变更 name a kind: not this
+            a.procedures = [state.procedure]
+
+    def _repeated(self, turn: Turn, a: Analysis, state: State, today: date) -> Analysis:
+        """刚才说的再说一遍: the last question again (再说一遍材料: that part of it)."""
+        if not (REPEAT.search(turn.text) and state.last_question and not (a.procedures or a.topics or a.ambiguity)):
+            return a
+        asked = a.aspects
+        a = self.reader.read(state.last_question, today, context=state.procedure)
+        a.procedures = a.procedures or ([state.procedure] if state.procedure else [])
+        a.aspects = asked or a.aspects
+        return a
+
+    def _choice_applied(self, turn: Turn, a: Analysis, state: State, today: date) -> Tuple[Analysis, State]:
+        """A procedure picked by button, by answering our question, or named in an elliptical
+        follow-up; else a material only one procedure asks for names that procedure."""
+        chosen, how = self._chosen_procedure(turn, a, state)
+        if not chosen:
+            if not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text) \
+                    and not state.procedure:  # inferred from the owner only when nothing is in context
+                a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+            return a, state
+        if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
+            a = self.reader.read(state.last_question, today)
+        elif how == "elliptical":
+            a.aspects = [state.last_aspect]
+        elif state.pending_question:  # answer the question that waited for this choice
+            a = self.reader.read(state.pending_question, today)
+        a.procedures, a.ambiguity = [chosen], None
+        return a, replace(state, pending_question=None, pending_candidates=[])
+
+    def _expiry_applied(self, turn: Turn, a: Analysis, state: State, today: date) -> None:
         expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
         if expiry:
             a.expiry = expiry
             if bare_date(turn.text, today) is None:
                 a.follows = state.last_question  # 还能续吗: the date is in the question before, keep that one
-            a.aspects.insert(0, RENEWAL_WINDOW)
-            a.strong_topics.insert(0, RENEWAL_WINDOW)
-        if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
-                and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
-            a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
-        supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")  # 要是已经交到窗口了呢
-        generic = len(turn.text) <= SHORT_FOLLOW_UP and (  # 是在哪里申请的 / 它出问题了打哪个电话
+            _ask_window(a)
+
+    def _question_at_the_end(self, a: Analysis, state: State) -> None:
+        """A story, then the question (撤回重报以后，窗口要带什么): a contact or policy mentioned only in
+        the story is background, when the last clause asks about a procedure's materials, steps or
+        collection (the expiry's verdict stays: it answers for the procedure too)."""
+        clauses = [x for x in re.split(r"[,，;；。?？!！]", a.text) if x.strip()]
+        if len(clauses) < 2 or not a.topics or not (a.procedures or state.procedure):
+            return
+        last = self.reader.read(clauses[-1], a.today, context=a.procedures[0] if a.procedures else state.procedure)
+        if last.topics or not set(last.aspects) & {"materials", "collect", "steps"}:
+            return
+        background = [t for t in a.topics if t != RENEWAL_WINDOW]
+        a.aspects = [x for x in a.aspects if x not in background]
+        a.strong_topics = [x for x in a.strong_topics if x not in background]
+
+    def _continues_topic(self, turn: Turn, a: Analysis, state: State) -> bool:
+        """A short follow-up with nothing of its own (是在哪里申请的 / 它出问题了打哪个电话 /
+        要是已经交到窗口了呢) continues the topic of the last question."""
+        supposing = bool(SUPPOSING.match(turn.text)) and turn.text.rstrip("?？。!").endswith("呢")
+        generic = len(turn.text) <= SHORT_FOLLOW_UP and (
             set(a.aspects) <= {"where", "overview", "steps", "notes"}
-            or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 8)))  # 电话多少 / 前面加什么区号
-        if not (a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope
-                or (a.aspects and not supposing and not generic)) \
-                and not self._chitchat(turn) and state.last_question and (
-                    _elliptical(turn.text) or supposing
-                    or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP
-                                                    or WHY.search(turn.text) and len(turn.text) <= 20)):
-            earlier = self.reader.read(state.last_question, today, context=state.procedure)
-            tied = state.procedure and set(a.aspects) & {"where", "steps"} and all(
-                self.reader.policy_procedures(t) for t in earlier.topics)  # 最早提前多久 → 那交到哪: the renewal's window
-            if earlier.topics and not earlier.procedures and not tied:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
-                a.aspects = earlier.topics + a.aspects
-                a.strong_topics = earlier.strong_topics
-                a.follows = state.last_question
-            elif a.aspects and set(a.aspects) <= {"contact"} and any(t.startswith("contact:") for t in earlier.topics):
-                lines = [t for t in earlier.topics if t.startswith("contact:")]  # 转注册报错了能撤回吗 → 打哪个电话
-                a.aspects, a.strong_topics = lines + a.aspects, lines[:1]
+            or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 8)))
+        if a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing and not generic):
+            return False
+        if self._chitchat(turn) or not state.last_question:
+            return False
+        return (_elliptical(turn.text) or supposing
+                or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP or bool(WHY.search(turn.text)) and len(turn.text) <= 20))
 
-        compared = self._compared(turn.text, a, state)
-        if compared:  # 和刚才那个有什么区别 / 转注册和注销注册用的申请表一样吗
-            if len(a.procedures) > 1:  # 那解聘证明呢，两个都要吗: these two, from now on
-                state = replace(state, previous_procedure=a.procedures[0], procedure=a.procedures[1])
-            return Reply(compared, replace(state, last_question=turn.text))
-
-        # 监理系统有没有人工客服电话 asks for a line's number, not to be handed to a person
-        wants_number = any(t.startswith("contact:") for t in a.topics) and any(w in turn.text for w in ("电话", "号码", "热线"))
-        asks_person = any(c in turn.text for c in self.kb.language.human_cues) and not wants_number
-        silent = a.silent if (a.on_topic or a.stages or state.procedure or (a.silent and a.silent.ours and not a.out_of_scope)
-                              ) and not asks_person and not (a.silent and a.silent.alone and a.procedures) else None
-        about_collecting = "collect" in a.aspects and (  # 领证的介绍信由谁开，街道还是派出所 / 我老公上班走不开，我去帮他领证
-            bool(a.materials) or any(w in turn.text for w in ("领证", "领取", "拿证", "贴条", "代领")))
-        off_topic = a.out_of_scope and not about_collecting
-        if a.foreign and not asks_person or (off_topic and not a.procedures and not a.topics and not asks_person
-                                             and not silent):  # weather, exams, 江苏省住建厅
-            return self._second_chance(turn, a, state, out_of_scope=True)
-        gives_case = (turn.intent == "inform_case" or bool(NAME_GIVEN.match(turn.text))) and not a.ambiguity
-        own_case = ((a.status_request and bool(OWN_APPLICATION.search(turn.text)))  # 我们单位有个转注册的申请，到哪一步了
-                    or bool(RETURNED_ASKED.search(turn.text))  # 转注册被打回来了吗
-                    or (bool(RETURNED_TOLD.search(turn.text)) and bool(OWN_APPLICATION.search(turn.text))
-                        and not a.topics and not state.case_stage)  # 我们报的注册被退回来了，想看看原因
-                    or (a.status_request and turn.identity() is not None)  # 我叫李华…延续到哪一步了
-                    or a.checks_own  # 转注册好像被退回了，帮我看看
-                    or (a.status_request and "进度" in turn.text and not a.topics))  # 公司帮我报了延续注册，想看看进度
-        about_case = self._about_looked_up_case(turn, a, state) if not asks_person else None
-        if about_case:  # 为什么被退回 / 王小明的能去领了吗 / 它现在到哪一步了, after a lookup
-            asked = state.last_question if _elliptical(turn.text) else turn.text
-            return Reply(about_case, replace(state, last_question=asked))
-        if a.gives_case_no or own_case or ((a.status_request or gives_case) and not a.procedures and not a.topics):
-            return Reply([], state, follow_up="status_form")  # the lookup form takes it from here
-        stage = next((x for x in self.kb.stages if x.name in turn.text), None)  # 已退回是不是要从头再交
-        if stage is None and state.case_stage and NEXT_ASKED.search(turn.text) and not (a.topics or a.stages or a.procedures):
-            stage = self.kb.stage(state.case_stage)  # looked up, then 那我下一步干嘛
-        pid = a.procedures[0] if a.procedures else state.procedure
-        if stage and pid and not asks_person:
-            return Reply(stage_explained(self.kb, stage, self.kb.procedure(pid)),
-                         replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
-        if (turn.intent == "request_human" and turn.confidence >= CONFIDENT and CJK.search(turn.text) and not wants_number) \
-                or asks_person:
-            return Reply(self._handoff_messages(), replace(state, failures=0), handoff="asked")
-        if silent and not a.gives_case_no:  # 延续注册收不收费: the guide does not say; nothing invented
-            pid = a.procedures[0] if a.procedures else state.procedure
-            stage = "领取" if silent.stage and "collect" in a.aspects else silent.stage  # 证书批了会寄到单位吗
-            messages = answers.silent(self.kb, silent, self.kb.procedure(pid) if pid else None, stage)
-            for topic in [t for t in a.topics if t.startswith("contact:")][:1]:  # 监理锁多少钱: whom to ask
-                messages += answers.contact(self.kb, self.kb.contact(topic.split(":", 1)[1]))
-            return Reply(messages, replace(state, procedure=pid, last_aspect=None, pending_question=None, pending_candidates=[]))
-        in_context = state.procedure is not None and bool(a.aspects or a.stages)  # 那之后还要办什么 / 打出来交哪
-        if not a.has_domain_signal and not in_context:
-            said = self._chitchat(turn)
-            if said:
-                return Reply([{"response": CHITCHAT[said]}], state)
-            if not CJK.search(turn.text) and not turn.text.startswith("/"):
-                return self._second_chance(turn, a, state, out_of_scope=True)  # "book me a taxi"
-            if turn.intent == "bot_capabilities":
-                return Reply(answers.capabilities(self.kb), state)
-            if turn.intent in ("out_of_scope", *CHITCHAT) and not about_collecting or off_topic or not a.on_topic:
-                return self._second_chance(turn, a, state, out_of_scope=True)
-
-        aspect = self._aspect(turn, a)
-        if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
-                and not a.stages:
-            aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
-        if aspect == "materials" and len(turn.text) <= 8 and not (a.procedures or a.materials or a.ambiguity) \
-                and state.last_aspect == "collect" and bool(COLLECTING.search(state.last_question or "")):
-            aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
-        if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
-                and len(a.materials) == 1):
-            a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
-            pid = a.procedures[0] if a.procedures else state.procedure
-            collection = self.kb.procedure(pid).collection if pid else None
-            if collection and any(m.kind in a.materials for m in collection.bring):
-                aspect = "collect"  # 证书要带吗 (it is): still collecting after it (→ 还要带什么)
-                a.follows = a.follows or state.last_question  # and the collecting question stays the last one
-        order = self._order_question(a)
-        if order:  # 先办遗失补办还是先办身份证信息变更: the one that comes first
-            return Reply(answers.steps(self.kb, order), replace(state, procedure=order.id, last_aspect="steps"))
-        used = self._material_stage_question(a)
-        if used:  # 单位介绍信是在哪个环节用的
-            return Reply(used, state)
-        if aspect and aspect.startswith(("policy:", "contact:")):
-            return self._topics(a, state)
-        if not a.procedures and not a.ambiguity and aspect is None:
-            return self._second_chance(turn, a, state)
-
-        procedures = self._procedures(a, aspect, state)
-        if procedures is None:  # still ambiguous: ask, with the candidates as buttons
-            candidates = self._candidates(a, aspect, state)
-            pending = turn.text if aspect not in (None, "overview") else None
-            return Reply(answers.clarify(self.kb, a.ambiguity.question, candidates),
-                         replace(state, pending_question=pending, pending_candidates=candidates))
-        if not procedures:
-            common = self._common_answer(aspect, a)
-            if common and aspect == "collect":  # 第二个 then picks that line of the numbered answer
-                fact = answers.stamp_fact if _stamp_only(a) else answers.collection_fact
-                listed = [ps[0].id for ps in answers.groups(self.kb, fact).values()]
-                return Reply(common, replace(state, pending_question=turn.text, pending_candidates=listed))
-            if common:  # 申请表去哪里拿 → 打出来交原件还是复印件: about the same thing
-                return Reply(common, replace(state, last_question=a.text))
-            return Reply(answers.ask_procedure(self.kb),
-                         replace(state, pending_question=turn.text, pending_candidates=[p.id for p in self.kb.procedures]))
-
-        if "章" in a.text and SAME_ASKED.search(a.text):  # 延注跟加专业盖的章是同一个不 / 和专业增加的章一样吗
-            compared = procedures if len(procedures) > 1 else [p for p in (state.procedure, *procedures) if p]
-            if len(set(compared)) > 1:
-                return Reply(answers.stamps_compared(self.kb, [self.kb.procedure(pid) for pid in dict.fromkeys(compared)]),
-                             state)
-        answered = [self._answer(self.kb.procedure(pid), aspect or "overview", a) for pid in procedures[:MAX_PROCEDURES]]
-        messages = _joint_verdict(answered) if a.yes_no else []
-        for each in answered:
-            messages += each
-        current = self.kb.procedure(procedures[-1])
-        if aspect == "collect" and current.collection and current.collection.next_procedure:
-            current = self.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
-        return Reply(messages, replace(state, procedure=current.id, last_aspect=aspect or "overview",
-                                       pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
+    def _topic_continued(self, a: Analysis, state: State, today: date) -> None:
+        earlier = self.reader.read(state.last_question, today, context=state.procedure)
+        tied = state.procedure and set(a.aspects) & {"where", "steps"} and all(
+            self.reader.policy_procedures(t) for t in earlier.topics)  # 最早提前多久 → 那交到哪: the renewal's window
+        if earlier.topics and not earlier.procedures and not tied:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
+            a.aspects = earlier.topics + a.aspects
+            a.strong_topics = earlier.strong_topics
+            a.follows = state.last_question
+        elif a.aspects and set(a.aspects) <= {"contact"} and any(t.startswith("contact:") for t in earlier.topics):
+            lines = [t for t in earlier.topics if t.startswith("contact:")]  # 转注册报错了能撤回吗 → 打哪个电话
+            a.aspects, a.strong_topics = lines + a.aspects, lines[:1]
 
     def _about_looked_up_case(self, turn: Turn, a: Analysis, state: State) -> Optional[List[dict]]:
         """After a lookup, about that application (or one looked up before, named: 王小明的 / 李华的呢):
@@ -392,27 +344,46 @@ class Responder:
             return stage_explained(self.kb, stage, p)  # 它现在到哪一步了
         return None
 
-    def _colleagues(self, text: str, a: Analysis, state: State) -> State:
-        """老王要延续注册，小陈证书丢了要补办。先说老王的: remember who needs what, answer for the
-        one asked about; later 小陈的呢 / 另一个呢 / 第二个人 mean that colleague's procedure."""
+    def _colleagues(self, text: str, a: Analysis, state: State, today: date) -> State:
+        """老王要延续注册，小陈证书丢了要补办。先说老王的: remember who needs what (and whose
+        certificate expires when), answer for the one asked about; later 小陈的呢 / 另一个呢 /
+        第二个人 / 小李现在能报吗 mean that colleague's procedure and date."""
         found = people.introduced(text, self.reader.procedures_in)
         if not found:  # 小孙上个月考过了，要给他注册: one colleague, one procedure, over two clauses
             labels = people.labels_in(text)
             pid = a.procedures[0] if len(a.procedures) == 1 else a.hinted
             if len(labels) == 1 and pid:
                 found = [(labels[0], pid)]
-        known = people.merged(state.people, found)
+        dates = people.expiries_in(text, lambda clause: self._expiry_iso(clause, today))
+        a.expiry_owners = {iso: label for label, iso in dates.items()}
+        known = people.merged(state.people, found, dates)
         if len(a.procedures) > 1:
             last_clause = [c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()][-1]
             focus = (people.first_only(text, found, self.reader.procedures_in)
                      or (people.asked_about(last_clause, known, None) if found else None))
             if focus:
                 a.procedures = [focus]
-        elif not a.procedures and known:
-            pid = people.asked_about(text, known, state.procedure)
-            if pid:
-                a.procedures, a.ambiguity = [pid], None
-        return replace(state, people=known) if found else state
+        elif known:
+            self._person_referred(text, a, known, state, today)
+        return replace(state, people=known) if found or dates else state
+
+    def _person_referred(self, text: str, a: Analysis, known: List[str], state: State, today: date) -> None:
+        """The colleague this question is about: their procedure, and their expiry for a question
+        about when they may apply (小李现在能报吗 / 老周具体哪天开始能报)."""
+        person = people.person_asked(text, known, state.procedure)
+        if not person or (a.procedures and a.procedures != [person[1]]):
+            return
+        label, pid, expiry = person
+        a.procedures, a.ambiguity, a.person = [pid], None, label
+        window = WINDOW_ASKED.search(text) or (_elliptical(text) and WINDOW_ASKED.search(state.last_question or ""))
+        if expiry and pid == "renewal" and not a.expiry and not a.materials and window:
+            a.expiry, a.expiries = ExpiryDate(date.fromisoformat(expiry)), []
+            a.expiry_owners = {expiry: label}
+            _ask_window(a)
+
+    def _expiry_iso(self, clause: str, today: date) -> Optional[str]:
+        found = find_expiry(clause, today)
+        return found.value.isoformat() if found and found.precision != "year" else None
 
     def _referred(self, text: str, a: Analysis, state: State, today: date) -> None:
         """References back: 回到改名的事 (the procedure before), 这两个哪个要照片 (this one and the one
@@ -442,14 +413,33 @@ class Responder:
         the one before (or the one named), for what was last asked."""
         if len(a.procedures) > 1 and len(a.materials) == 1 and SAME_ASKED.search(text) and "章" not in text:
             return answers.material_compared(self.kb, [self.kb.procedure(p) for p in a.procedures], a.materials[0])
-        if not (COMPARE.search(text) and state.procedure) or "章" in text:
+        if not COMPARE.search(text) or "章" in text:
             return None
-        pair = [state.previous_procedure, state.procedure] if not a.procedures else [state.procedure, a.procedures[0]]
+        pair = self._compared_pair(a, state)
+        if pair is None:
+            return None
         if not all(pair) or pair[0] == pair[1]:
             return None
         first, second = self.kb.procedure(pair[0]), self.kb.procedure(pair[1])
         collecting = "collect" in a.aspects or (state.last_aspect == "collect" and first.collection and second.collection)
         return answers.compared(self.kb, first, second, "collect" if collecting else "materials")
+
+    def _compared_pair(self, a: Analysis, state: State) -> Optional[List[str]]:
+        """Which two procedures are compared: two named (转注册和初始注册有什么区别), the two kinds of a
+        loose name or of a name the guide gives twice (两个遗失补办有什么区别), or the one discussed
+        beside the one before or the one named."""
+        if len(a.procedures) == 2:
+            return list(a.procedures)
+        if not a.procedures and a.ambiguity and len(a.ambiguity.candidates) == 2:
+            return list(a.ambiguity.candidates)
+        if len(a.procedures) == 1 and BOTH_KINDS.search(a.text):
+            named = self.kb.procedure(a.procedures[0]).name
+            same = [p.id for p in self.kb.procedures if p.name == named]
+            if len(same) == 2:
+                return same
+        if not state.procedure:
+            return None
+        return [state.previous_procedure, state.procedure] if not a.procedures else [state.procedure, a.procedures[0]]
 
     # -- understanding the turn ---------------------------------------------------------
 
@@ -489,7 +479,7 @@ class Responder:
             found = bare_date(text, today)
             if found:
                 return found
-        asks_again = ((a.procedures == ["renewal"] and a.yes_no)  # 还能续吗
+        asks_again = ((a.procedures == ["renewal"] and a.yes_no and not a.materials)  # 还能续吗 (not 要一寸照吗)
                       or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)  # 那最早哪天可以报
                       or (state.procedure == "renewal" and a.yes_no and not a.procedures  # 那现在能报吗
                           and re.search("现在|能报|可以报|能办|可以办|来得及", text)))
@@ -519,6 +509,12 @@ class Responder:
         Strong topics (a policy, a phone number) come first; the window and the announcements
         only when no procedure is named (补办的证书去哪个窗口拿 is about collecting). Then the
         question's own words, best first; the intent decides only when the words do not."""
+        cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
+        return self._topic_aspect(a, cues) or self._step_aspect(a, cues) or self._worded_aspect(turn, a, cues)
+
+    @staticmethod
+    def _topic_aspect(a: Analysis, cues: List[str]) -> Optional[str]:
+        """A policy or a contact asked about, when it beats the procedure's own answer."""
         if "contact:announcements" in a.topics and WHO_APPROVES.search(a.text):
             return "contact:announcements"  # 转注册材料交到省厅以后由哪里审核
         if (a.strong_topics == [RENEWAL_WINDOW] and not a.expiry and a.months_early is None
@@ -528,9 +524,15 @@ class Responder:
             return a.strong_topics[0]
         if a.topics and not (a.procedures or a.ambiguity or a.materials):
             return a.topics[0]
-        cues = [c for c in a.aspects if not c.startswith(("policy:", "contact:"))]
         if a.topics and set(cues) <= {"where"}:  # the window or the announcements, for one procedure
             return "collect" if "contact:announcements" in a.topics else "where"
+        return None
+
+    @staticmethod
+    def _step_aspect(a: Analysis, cues: List[str]) -> Optional[str]:
+        """The steps, or one material, as the shape of the question decides."""
+        if a.materials == ["application_form"] and FORM_FROM.search(a.text) and not a.procedures:
+            return "steps"  # 申请表去哪里领？要去窗口拿空白表吗: printed from the system after 上报 (the 申报 step)
         if ORDER.search(a.text) and len(a.procedures) <= 1 and not a.topics:
             return "steps"  # 是先在网上报还是先去窗口交材料: the steps in order
         if "where" in cues and HOW_TO.search(a.text) and "collect" not in cues:
@@ -547,12 +549,21 @@ class Responder:
             return "steps"  # 申请表是什么时候打印 / 材料能寄过去吗，还是要跑一趟窗口
         if a.materials == ["application_form"] and FORM_FROM.search(a.text):
             return "steps"  # 申请表去哪里拿: printed from the system after 上报 (the 申报 step)
+        return Responder._material_aspect(a, cues)
+
+    @staticmethod
+    def _material_aspect(a: Analysis, cues: List[str]) -> Optional[str]:
         if set(a.materials) - {"certificate"} and SIGN_OR_SEAL.search(a.text):
             return "materials"  # 情况说明该由谁签字、谁盖章: that material, not the 贴条 stamp
         if a.materials and cues == ["where"] and not a.stages:
             return "materials"  # 在哪登报 / 一寸照在哪交: that material's own line says where
         if not cues and a.materials and (a.yes_no or a.form):
             return "materials"  # 报纸登在县里的，拿这个去补办行吗: about that material, whatever the intent
+        return None
+
+    @staticmethod
+    def _worded_aspect(turn: Turn, a: Analysis, cues: List[str]) -> Optional[str]:
+        """The question's own words, best first; the intent decides only when it is sure."""
         intent_aspect = INTENT_ASPECT.get(turn.intent)
         sure = turn.confidence >= (CONFIDENT if cues else INTENT_ALONE)  # the intent alone must be sure
         if intent_aspect and sure and (not cues or intent_aspect == cues[0]):
@@ -692,6 +703,25 @@ class Responder:
     # -- answers ---------------------------------------------------------------------------
 
     def _answer(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
+        """One procedure's answer to the aspect asked: a linked procedure's first, then one
+        material, then the aspect's own answer."""
+        linked = self._linked_answer(p, aspect, a)
+        if linked is not None:
+            return linked
+        focus = self._focus_materials(a, aspect)
+        if focus:
+            stages = ["领取"] if aspect == "collect" else a.stages
+            return answers.material_focus(self.kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only,
+                                          besides=a.besides, question=a.text)
+        if aspect == "materials" and a.form and a.yes_no:
+            return answers.form_question(self.kb, p, a.form)
+        if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and self._asks_both(a.text):
+            return answers.materials(self.kb, p) + answers.collection(self.kb, p)  # 交啥材料，批了以后领证又要带啥
+        return self._aspect_of(p, aspect, a)
+
+    def _linked_answer(self, p: Procedure, aspect: str, a: Analysis) -> Optional[List[dict]]:
+        """Procedures that follow one another (身份证姓名等其他变更 → 变更后补办): done together,
+        or collecting where the procedure itself has nothing to collect."""
         kb = self.kb
         before = self._before(p)
         then = p.collection.next_procedure if p.collection else None
@@ -705,19 +735,15 @@ class Responder:
                 return answers.collection(kb, p)  # the guide's two steps, no collection
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
-        focus = self._focus_materials(a, aspect)
-        if focus:
-            stages = ["领取"] if aspect == "collect" else a.stages
-            return answers.material_focus(kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only, besides=a.besides,
-                                           question=a.text)
-        if aspect == "materials" and a.form and a.yes_no:
-            return answers.form_question(kb, p, a.form)
-        if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and self._asks_both(a.text):
-            return answers.materials(kb, p) + answers.collection(kb, p)  # 交啥材料，批了以后领证又要带啥
+        return None
+
+    def _aspect_of(self, p: Procedure, aspect: str, a: Analysis) -> List[dict]:
+        kb = self.kb
         if aspect == "materials":
             return answers.materials(kb, p)
         if aspect == "collect":
-            return answers.collection(kb, p, proxy=self._proxy_question(a), asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text)
+            return answers.collection(kb, p, proxy=self._proxy_question(a),
+                                      asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text)
         if aspect == "where" and a.asks_copies:  # 材料交到哪里，每样要几份: the list says both
             return answers.materials(kb, p)
         if aspect == "where":
@@ -727,8 +753,8 @@ class Responder:
         if aspect == "contact":
             return answers.all_contacts(kb)
         if aspect == "steps":
-            if a.shortcut and before:  # 改了名能不能直接申请遗失补办: first the change itself
-                return answers.steps(kb, before)
+            if a.shortcut and self._before(p):  # 改了名能不能直接申请遗失补办: first the change itself
+                return answers.steps(kb, self._before(p))
             return _yes(a) + answers.steps(kb, p, self._asked_stages(a))
         return answers.steps(kb, p)
 
@@ -791,6 +817,8 @@ class Responder:
         if aspect == "collect":
             asked = [k for k in a.materials if k != "certificate"] if a.yes_no else []
             return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked, stamp_only=_stamp_only(a))
+        if aspect == "steps" and a.materials == ["application_form"] and FORM_FROM.search(a.text):
+            return answers.common_steps(self.kb, ["申报"])  # 申请表在哪填 / 去哪拿: filled in online, printed after 上报
         if aspect == "where" or (aspect == "steps" and a.stages):
             asked = self._asked_stages(a)
             # 已经上报了，还要跑窗口吗: the later step; 上报完了以后还要做什么: the end of 申报 (打印申请表), then 受理
@@ -814,8 +842,7 @@ class Responder:
         for topic in topics[:MAX_PROCEDURES]:
             kind, ident = topic.split(":", 1)
             if kind == "policy" and ident == "renewal_window":
-                for expiry in (a.expiries if len(a.expiries) > 1 else [a.expiry]):  # 他俩现在都能申报吗: each
-                    messages += answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today)
+                messages += self._renewal_verdicts(a)
                 procedure = "renewal"
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
@@ -828,6 +855,40 @@ class Responder:
             messages += self._answer(self.kb.procedure(pid), general[0], about)  # 公司改名要带啥？社保证明还要不要交
         return Reply(messages, replace(state, procedure=procedure, last_aspect=None,
                                        pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
+
+    def _each_person(self, c: "Ctx") -> Reply:
+        """The question answered for each colleague named, one line each, from their own procedure
+        (and their own expiry date when it is about when they may apply)."""
+        lines = []
+        asks_window = bool(WINDOW_ASKED.search(c.turn.text)) and not c.a.materials
+        question = [x for x in re.split(r"[,，;；。:：]", c.turn.text) if x.strip()][-1]  # 我手上有四件事：…。哪几个要…
+        for label, pid, expiry in people.named(c.state.people):
+            p = self.kb.procedure(pid)
+            if asks_window and pid == "renewal" and expiry:
+                said = answers.renewal(self.kb, ExpiryDate(date.fromisoformat(expiry)), None, True, c.today)
+            elif asks_window:
+                continue
+            else:
+                alone = replace(c.state, procedure=pid, people=[], previous_procedure=None, last_question=None,
+                                last_aspect=None, pending_question=None, pending_candidates=[])
+                said = self._respond(Turn(text=question), alone, c.today).messages
+            first = next((m["text"] for m in said if m.get("text")), "")
+            lines.append(f"{label}（{p.title}）：{first.split(chr(10))[0]}")
+        if not lines:
+            return Reply([{"text": "您提到的同事中没有给出到期日期的延续注册。请告诉我各自的证书到期日期。"}], c.state)
+        return Reply([{"text": "\n".join(lines)}], replace(c.state, last_question=c.turn.text, last_aspect=c.aspect or "materials"))
+
+    def _renewal_verdicts(self, a: Analysis) -> List[dict]:
+        """One verdict per expiry date said (他俩现在都能申报吗: each), named after its colleague
+        when one was named with it (小李：可以…)."""
+        messages: List[dict] = []
+        for expiry in (a.expiries if len(a.expiries) > 1 else [a.expiry]):
+            said = answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today)
+            owner = a.expiry_owners.get(expiry.value.isoformat()) if expiry else None
+            if owner and said and said[0].get("text"):
+                said = [{**said[0], "text": f"{owner}：{said[0]['text']}"}] + said[1:]
+            messages += said
+        return messages
 
     def _second_chance(self, turn: Turn, a: Analysis, state: State, out_of_scope: bool = False) -> Reply:
         """NLU found nothing we can use: match against the knowledge's own questions,
@@ -854,6 +915,29 @@ class Responder:
         for item in (*self.kb.policies, *self.kb.contacts):
             questions += item.questions
         return questions
+
+
+def _ask_window(a: Analysis) -> None:
+    """The renewal window becomes the first thing asked (once)."""
+    for topics in (a.aspects, a.strong_topics):
+        if RENEWAL_WINDOW in topics:
+            topics.remove(RENEWAL_WINDOW)
+        topics.insert(0, RENEWAL_WINDOW)
+
+
+def _today_for(text: str, state: State, clock: date) -> Tuple[date, State]:
+    """Today for this turn: the date the user states as today (今天是12月4号), for the rest of the
+    conversation too (moved on with the clock if the conversation runs over midnight), else the office's."""
+    said = stated_today(text, clock)
+    if said:
+        return said, replace(state, today_said=f"{said.isoformat()}@{clock.isoformat()}")
+    if state.today_said:
+        value, _, on = state.today_said.partition("@")
+        try:
+            return date.fromisoformat(value) + (clock - date.fromisoformat(on)), state
+        except ValueError:  # a slot from an older version, or tampered with: the clock's today
+            return clock, replace(state, today_said=None)
+    return clock, state
 
 
 VERDICTS = {"需要": "是的，都需要。", "不需要": "都不需要。", "可以": "都可以。", "不可以": "都不可以。"}
@@ -925,3 +1009,131 @@ def _elliptical(text: str) -> bool:
         return True  # 小周的
     return len(text) <= 14 and (text.endswith("呢") or text.startswith("那")
                                 or any(w in text for w in ("要不要", "也要", "也是", "一样吗", "也需要")))
+
+
+class Ctx:
+    """One turn resolved against the conversation, on its way to the route that answers it.
+
+    What the routes ask of the turn is derived here once, lazily and in route order (the
+    aspect is worked out only when the routes about procedures are reached)."""
+
+    def __init__(self, r: "Responder", turn: Turn, a: Analysis, state: State, today: date):
+        self.r, self.turn, self.a, self.state, self.today = r, turn, a, state, today
+
+    @cached_property
+    def compared(self) -> Optional[List[dict]]:
+        return self.r._compared(self.turn.text, self.a, self.state)
+
+    @cached_property
+    def wants_number(self) -> bool:
+        """监理系统有没有人工客服电话 asks for a line's number, not to be handed to a person."""
+        return any(t.startswith("contact:") for t in self.a.topics) and any(w in self.turn.text for w in ("电话", "号码", "热线"))
+
+    @cached_property
+    def asks_person(self) -> bool:
+        return any(c in self.turn.text for c in self.r.kb.language.human_cues) and not self.wants_number
+
+    @cached_property
+    def silent(self):
+        """The topic the guide is silent on, when the question is ours (not 一个人 alone beside a procedure)."""
+        a, s = self.a, self.a.silent
+        ours = a.on_topic or a.stages or self.state.procedure or (s and s.ours and not a.out_of_scope)
+        return s if ours and not self.asks_person and not (s and s.alone and a.procedures) else None
+
+    @cached_property
+    def about_collecting(self) -> bool:
+        """领证的介绍信由谁开，街道还是派出所 / 我老公上班走不开，我去帮他领证: collecting, however it reads."""
+        return "collect" in self.a.aspects and (
+            bool(self.a.materials) or any(w in self.turn.text for w in ("领证", "领取", "拿证", "贴条", "代领")))
+
+    @cached_property
+    def off_topic(self) -> bool:
+        return self.a.out_of_scope and not self.about_collecting
+
+    @cached_property
+    def about_case(self) -> Optional[List[dict]]:
+        return None if self.asks_person else self.r._about_looked_up_case(self.turn, self.a, self.state)
+
+    @cached_property
+    def stage(self):
+        """A stage named (已退回是不是要从头再交), or the looked-up one asked about (那我下一步干嘛)."""
+        kb, a = self.r.kb, self.a
+        stage = next((x for x in kb.stages if x.name in self.turn.text), None)
+        looked_up = kb.stage(self.state.case_stage) if self.state.case_stage else None
+        if stage is None and looked_up and NEXT_ASKED.search(self.turn.text) and not (a.topics or a.procedures) \
+                and (not a.stages or (len(self.turn.text) <= SHORT_FOLLOW_UP and looked_up.name[1:] in self.turn.text)):
+            stage = looked_up  # 那我下一步干嘛 / 受理了我还要做什么: the stage looked up
+        return stage
+
+    @cached_property
+    def stage_procedure(self) -> Optional[str]:
+        return self.a.procedures[0] if self.a.procedures else self.state.procedure
+
+    @cached_property
+    def small_talk(self) -> Optional["Reply"]:
+        """Greetings, thanks, what the bot can do, English or other talk off topic; None when
+        the message may still be a question of ours."""
+        r, turn, a, state = self.r, self.turn, self.a, self.state
+        said = r._chitchat(turn)
+        if said:
+            return Reply([{"response": CHITCHAT[said]}], state)
+        if not CJK.search(turn.text) and not turn.text.startswith("/"):
+            return r._second_chance(turn, a, state, out_of_scope=True)  # "book me a taxi"
+        if turn.intent == "bot_capabilities":
+            return Reply(answers.capabilities(r.kb), state)
+        if turn.intent in ("out_of_scope", *CHITCHAT) and not self.about_collecting or self.off_topic or not a.on_topic:
+            return r._second_chance(turn, a, state, out_of_scope=True)
+        return None
+
+    @cached_property
+    def aspect(self) -> Optional[str]:
+        """What is asked, with what the conversation adds: a correction keeps the last question;
+        要带什么 right after collecting is about collecting."""
+        turn, a, state = self.turn, self.a, self.state
+        aspect = self.r._aspect(turn, a)
+        if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
+                and not a.stages:
+            aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
+        proxy = any(cue in f"{turn.text} {state.last_question or ''}" for cue in self.r.kb.language.proxy_cues)
+        if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity) \
+                and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy):
+            aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
+        if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
+                and len(a.materials) == 1):
+            a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
+            pid = a.procedures[0] if a.procedures else state.procedure
+            collection = self.r.kb.procedure(pid).collection if pid else None
+            if collection and any(m.kind in a.materials for m in collection.bring):
+                aspect = "collect"  # 证书要带吗 (it is): still collecting after it (→ 还要带什么)
+                a.follows = a.follows or state.last_question  # and the collecting question stays the last one
+        return aspect
+
+    @cached_property
+    def order(self) -> Optional[Procedure]:
+        self.aspect  # noqa: B018 - worked out first, as the aspect may widen the reading
+        return self.r._order_question(self.a)
+
+    @cached_property
+    def material_stages(self) -> Optional[List[dict]]:
+        return self.r._material_stage_question(self.a)
+
+    @cached_property
+    def procedures(self) -> Optional[List[str]]:
+        """The procedures to answer for; None when an ambiguity is left to ask about."""
+        return self.r._procedures(self.a, self.aspect, self.state)
+
+    @cached_property
+    def about_everyone(self) -> bool:
+        """他们几个谁要一寸照 / 哪几个批下来还要去窗口: every colleague named, none in particular."""
+        asked = [x for x in re.split(r"[,，;；。?？!！:：]", self.turn.text) if x.strip()][-1:] or [""]
+        return (not self.a.person and not self.r.reader.procedures_in(asked[0])
+                and people.about_all(asked[0], self.state.people))
+
+    @cached_property
+    def stamps_compared(self) -> List[str]:
+        """延注跟加专业盖的章是同一个不 / 和专业增加的章一样吗: the procedures whose stamps are compared."""
+        if not ("章" in self.a.text and SAME_ASKED.search(self.a.text)):
+            return []
+        procedures = self.procedures or []
+        compared = procedures if len(procedures) > 1 else [p for p in (self.state.procedure, *procedures) if p]
+        return list(dict.fromkeys(compared))

@@ -542,6 +542,16 @@ def _stages(data: dict) -> Tuple[Stage, ...]:
 
 
 def _check_references(kb: Knowledge) -> None:
+    ids = _index_ids(kb)
+    kb._by_id.update(ids)
+    _check_procedure_refs(kb, ids)
+    _check_ambiguity_refs(kb, ids)
+    _check_policy_refs(kb, ids)
+    _check_contact_refs(kb, ids)
+
+
+def _index_ids(kb: Knowledge) -> Dict[str, Any]:
+    """Every procedure, policy, contact and material kind by "prefix:id"; an id defined twice fails."""
     ids: Dict[str, Any] = {}
     for prefix, items, key in (
         ("procedure", kb.procedures, "id"), ("policy", kb.policies, "id"),
@@ -552,35 +562,47 @@ def _check_references(kb: Knowledge) -> None:
             if k in ids:
                 raise KnowledgeError(f"{prefix} id {getattr(item, key)!r} is defined twice")
             ids[k] = item
-    kb._by_id.update(ids)
+    return ids
 
-    def need(kind: str, ident: str, where: str):
-        if f"{kind}:{ident}" not in ids:
-            raise KnowledgeError(f"{where}: unknown {kind} {ident!r}")
 
+def _need(ids: Dict[str, Any], kind: str, ident: str, where: str) -> None:
+    if f"{kind}:{ident}" not in ids:
+        raise KnowledgeError(f"{where}: unknown {kind} {ident!r}")
+
+
+def _check_procedure_refs(kb: Knowledge, ids: Dict[str, Any]) -> None:
     for p in kb.procedures:
         for s in p.steps:
             for m in s.materials + s.bring:
-                need("material", m.kind, f"procedures.yml: procedure {p.id} step {s.stage}")
+                _need(ids, "material", m.kind, f"procedures.yml: procedure {p.id} step {s.stage}")
             if s.next_procedure:
-                need("procedure", s.next_procedure, f"procedures.yml: procedure {p.id} step {s.stage}")
+                _need(ids, "procedure", s.next_procedure, f"procedures.yml: procedure {p.id} step {s.stage}")
             for n in s.notes:
                 if n.topic:
-                    need("policy", n.topic, f"procedures.yml: procedure {p.id} step {s.stage} note")
+                    _need(ids, "policy", n.topic, f"procedures.yml: procedure {p.id} step {s.stage} note")
         for other in p.suppresses:
-            need("procedure", other, f"procedures.yml: procedure {p.id} suppresses")
+            _need(ids, "procedure", other, f"procedures.yml: procedure {p.id} suppresses")
+
+
+def _check_ambiguity_refs(kb: Knowledge, ids: Dict[str, Any]) -> None:
     for a in kb.ambiguities:
         for c in a.candidates:
-            need("procedure", c, f"procedures.yml: ambiguous {a.id}")
+            _need(ids, "procedure", c, f"procedures.yml: ambiguous {a.id}")
         for c in a.hints:
             if c not in a.candidates:
                 raise KnowledgeError(f"procedures.yml: ambiguous {a.id}: hint for {c!r}, which is not a candidate")
+
+
+def _check_policy_refs(kb: Knowledge, ids: Dict[str, Any]) -> None:
     for pol in kb.policies:
         for pid in filter(None, (pol.procedure, *pol.procedures)):
-            need("procedure", pid, f"policies.yml: policy {pol.id}")
+            _need(ids, "procedure", pid, f"policies.yml: policy {pol.id}")
+
+
+def _check_contact_refs(kb: Knowledge, ids: Dict[str, Any]) -> None:
     for c in kb.contacts:
         if c.via:
-            need("contact", c.via, f"contacts.yml: contact {c.id}")
+            _need(ids, "contact", c.via, f"contacts.yml: contact {c.id}")
             for phone in kb.contact(c.via).phones:
                 if phone not in c.text:
                     raise KnowledgeError(f"contacts.yml: contact {c.id}: phone {phone!r} of {c.via} does not appear in its text")

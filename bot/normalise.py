@@ -39,6 +39,7 @@ _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu"
 _PINYIN_NEXT_TO_CJK = re.compile(
     r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
     r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")
+_NAME_GIVEN = re.compile(r"(?<![a-z])name\s*(?:is|:|：)?\s*(?=[\u4e00-\u9fff]{2,4}(?:[\s,，.。;；]|$))")
 MAX_LENGTH = 1000
 
 _converter = opencc.OpenCC("t2s")
@@ -81,7 +82,8 @@ class Normaliser:
         if self._slips:  # 住册 / 省停 / 窗扣: slips too short for the fuzzy correction (language.yml)
             text = self._slips.sub(lambda m: self.slips[m.group()], text)
         for _ in range(3):  # initial registration的step: each word replaced makes the next one touch Chinese
-            replaced = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], text)
+            replaced = _NAME_GIVEN.sub("姓名", text)  # name 李华 / name: 李华 gives a name (改name了 renames)
+            replaced = _PINYIN_NEXT_TO_CJK.sub(lambda m: _PINYIN[m.group(1) or m.group(2)], replaced)
             if replaced == text:
                 break
             text = replaced

@@ -2,13 +2,14 @@
 
 "老王要延续注册，小陈证书丢了要补办" introduces two people, each with a procedure; later
 "小陈的呢", "老王那个要不要交照片", "另一个呢" or "第二个人批下来以后呢" mean that person's
-procedure. People are kept as "label=procedure id" strings, in the order they were named
-(a list slot in Rasa).
+procedure. People are kept as "label=procedure id" strings, in the order they were named,
+with their certificate's expiry when one was given ("小李=renewal@2027-01-15"), so that
+"小李现在能报吗" answers from 小李's date and "他们几个谁要一寸照" answers for each of them.
 """
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.status import SURNAMES
 
@@ -21,6 +22,9 @@ ORDINAL = re.compile(r"第([一二两1-2])(?:个|位)(?:人|同事|员工)?")
 OTHER = re.compile(r"另一个|另外一个|另一位|另外那个")
 FIRST_ONLY = re.compile(r"先(?:说|问|讲|看|答)(?:一下)?(.{1,8}?)(?:的|那个)")
 ORDINALS = {"一": 0, "1": 0, "二": 1, "两": 1, "2": 1}
+EXPIRY_TALK = ("到期", "过期", "有效期", "届满")
+# 他们几个 / 哪几个 / 哪几位 / 这三个都 / 每个人 / 各自 / 谁现在能报: every colleague named
+ALL_OF_THEM = re.compile(r"他们|她们|哪几|哪些人|哪个人|哪位|几个人|[这那两三四五几]个(人)?都|[这那][两三四五几]个|每个人|每个|各自|分别|大家|谁")
 
 
 def _label(match: re.Match) -> str:
@@ -48,36 +52,76 @@ def labels_in(text: str) -> List[str]:
     return list(dict.fromkeys(_label(m) for m in LABEL.finditer(text)))
 
 
+def parse(entry: str) -> Tuple[str, str, str]:
+    """"小李=renewal@2027-01-15" → (label, procedure id, expiry or "")."""
+    label, _, rest = entry.partition("=")
+    pid, _, expiry = rest.partition("@")
+    return label, pid, expiry
+
+
 def procedures_of(people: Sequence[str]) -> List[str]:
     """Every procedure named for someone in this conversation."""
-    return [entry.split("=", 1)[1] for entry in people]
+    return [parse(entry)[1] for entry in people]
 
 
-def merged(people: Sequence[str], found: Sequence[Tuple[str, str]]) -> List[str]:
-    """The people known so far, with those just named added or updated."""
-    known = dict(entry.split("=", 1) for entry in people)
+def named(people: Sequence[str]) -> List[Tuple[str, str, str]]:
+    """The colleagues named by a label (not the unnamed "#…" procedures), in order."""
+    return [parse(entry) for entry in people if not entry.startswith("#")]
+
+
+def expiries_in(text: str, expiry_in) -> Dict[str, str]:
+    """Each colleague's expiry date, from the clause that names them alone (小李的证2027年1月15日到期，
+    老周2027年5月20日): `expiry_in(clause)` reads a clause's date (as an ISO string)."""
+    dates: Dict[str, str] = {}
+    about_expiry = any(w in text for w in EXPIRY_TALK)
+    for clause in (c for c in CLAUSE.split(text) if c.strip()):
+        labels = list(dict.fromkeys(_label(m) for m in LABEL.finditer(clause)))
+        if len(labels) == 1 and labels[0] not in ("1", "2"):
+            found = expiry_in(clause if any(w in clause for w in EXPIRY_TALK) or not about_expiry else clause + "到期")
+            if found:
+                dates[labels[0]] = found
+    return dates
+
+
+def merged(people: Sequence[str], found: Sequence[Tuple[str, str]], dates: Optional[Dict[str, str]] = None) -> List[str]:
+    """The people known so far, with those just named added or updated (a date said before is
+    kept unless a new one is given)."""
+    known = {label: [pid, expiry] for label, pid, expiry in map(parse, people)}
     for label, pid in found:
-        known[label] = pid
-    return [f"{label}={pid}" for label, pid in known.items()]
+        known[label] = [pid, known.get(label, ["", ""])[1]]
+    for label, expiry in (dates or {}).items():
+        known.setdefault(label, ["renewal", ""])[1] = expiry
+    return [f"{label}={pid}" + (f"@{expiry}" if expiry else "") for label, (pid, expiry) in known.items()]
 
 
-def asked_about(text: str, people: Sequence[str], current: Optional[str]) -> Optional[str]:
-    """The procedure of the colleague this message is about, if it names one."""
-    known = [entry.split("=", 1) for entry in people if not entry.startswith("#")]
+def person_asked(text: str, people: Sequence[str], current: Optional[str]) -> Optional[Tuple[str, str, str]]:
+    """The colleague this message is about, if it names one: (label, procedure id, expiry)."""
+    known = named(people)
     if not known:
         return None
     m = ORDINAL.search(text)
     if m and ORDINALS[m.group(1)] < len(known):
-        return known[ORDINALS[m.group(1)]][1]
+        return known[ORDINALS[m.group(1)]]
     for match in LABEL.finditer(text):
         label = _label(match)
-        for known_label, pid in known:
-            if label == known_label and label not in ("1", "2"):
-                return pid
+        for person in known:
+            if label == person[0] and label not in ("1", "2"):
+                return person
     if OTHER.search(text):
-        others = [pid for _, pid in known if pid != current]
+        others = [person for person in known if person[1] != current]
         return others[0] if len(others) == 1 else None
     return None
+
+
+def asked_about(text: str, people: Sequence[str], current: Optional[str]) -> Optional[str]:
+    """The procedure of the colleague this message is about, if it names one."""
+    person = person_asked(text, people, current)
+    return person[1] if person else None
+
+
+def about_all(text: str, people: Sequence[str]) -> bool:
+    """他们几个谁要一寸照 / 哪几个要解聘证明 / 这三个都要去窗口吗: a question about every colleague named."""
+    return len(named(people)) > 1 and not LABEL.search(text) and bool(ALL_OF_THEM.search(text))
 
 
 def first_only(text: str, found: Sequence[Tuple[str, str]], procedures_in) -> Optional[str]:

@@ -57,46 +57,79 @@ def find_identity(text: str, bare: bool = False) -> Optional[str]:
     """A name or the ID card's last four from labelled text (姓名王小明, 后四位1234);
     with `bare`, also a message that is only a name or only four digits."""
     text = (text or "").strip().lower()
+    for find in (_labelled_identity, _name_asked_for, _owner_name, _self_name, _identity_beside_case_no):
+        found = find(text)
+        if found is not None:
+            return found
+    if bare:
+        return _bare_identity(text)
+    return None
+
+
+def _labelled_identity(text: str) -> Optional[str]:
     m = LABELLED_ID.search(text)
     if m:
         return m.group(1).upper()
     for m in LABELLED_NAME.finditer(text):  # not 名字打错了, then 姓名王小明
         if _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
             return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
+    return None
+
+
+def _name_asked_for(text: str) -> Optional[str]:
+    """替赵敏问一下, or the name again after a wrong one."""
     for m in (ON_BEHALF.search(text), CORRECTED_NAME.search(text)):
         if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
             return m.group(1)
+    return None
+
+
+def _owner_name(text: str) -> Optional[str]:
     for m in OWNER.finditer(text):  # 赵敏的申请ZJ2026000103现在什么情况: the name just before 的申请
         for size in (3, 2, 4):
             name = text[max(0, m.start() - size):m.start()]
             if len(name) == size and _looks_like_name(name) and _has_surname(name) and not NAME_STOPS.search(name):
                 return name
+    return None
+
+
+def _self_name(text: str) -> Optional[str]:
     m = SELF_NAME.search(text)  # 在吗 我李华 身份证后4位…
     if m and _looks_like_name(m.group(1)) and _has_surname(m.group(1)):
         return m.group(1)
+    return None
+
+
+def _identity_beside_case_no(text: str) -> Optional[str]:
     m = case_no_match(text)
     without_number = text[:m.start()] + " " + text[m.end():] if m else text
-    if without_number != text:  # ZJ2026000101 王小明: what is left beside the number
-        rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
-        if BARE_ID.match(rest):  # ZJ2026000101 1234
-            return rest.upper()
-        if BARE_NAME.match(rest) and _looks_like_name(rest) and not NAME_STOPS.search(rest):
-            return rest
-        # ZJ2026000102李华那个延续办到哪了: the one name-like piece between the other words
-        pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]
-        names = [x.strip(" ,，。.!！:：") for x in pieces]
-        names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x) and _has_surname(x)]
-        if len(names) == 1 and len(pieces) <= 5:
-            return names[0]
-    if bare:
-        rest = SYMBOLS.sub("", text).strip(" ,，。.!！")
-        if BARE_ID.match(rest):
-            return rest.upper()
-        digits = re.findall(r"[\dx]+", rest)
-        if len(digits) == 1 and BARE_ID.match(digits[0]):  # 看错了，是9012
-            return digits[0].upper()
-        if BARE_NAME.match(rest) and _looks_like_name(rest):
-            return rest
+    if without_number == text:
+        return None
+    # ZJ2026000101 王小明: what is left beside the number
+    rest = FILLER.sub(" ", without_number).strip(" ,，。.!！:：")
+    if BARE_ID.match(rest):  # ZJ2026000101 1234
+        return rest.upper()
+    if BARE_NAME.match(rest) and _looks_like_name(rest) and not NAME_STOPS.search(rest):
+        return rest
+    # ZJ2026000102李华那个延续办到哪了: the one name-like piece between the other words
+    pieces = [x for x in NAME_STOPS.split(FILLER.sub(" ", without_number)) if x.strip(" ,，。.!！:：")]
+    names = [x.strip(" ,，。.!！:：") for x in pieces]
+    names = [x for x in names if BARE_NAME.match(x) and _looks_like_name(x) and _has_surname(x)]
+    if len(names) == 1 and len(pieces) <= 5:
+        return names[0]
+    return None
+
+
+def _bare_identity(text: str) -> Optional[str]:
+    """A message that is only a name or only four digits."""
+    rest = SYMBOLS.sub("", text).strip(" ,，。.!！")
+    if BARE_ID.match(rest):
+        return rest.upper()
+    digits = re.findall(r"[\dx]+", rest)
+    if len(digits) == 1 and BARE_ID.match(digits[0]):  # 看错了，是9012
+        return digits[0].upper()
+    if BARE_NAME.match(rest) and _looks_like_name(rest):
+        return rest
     return None
 
 

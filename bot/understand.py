@@ -38,6 +38,7 @@ NEW_HOLDER = re.compile(r"刚刚?(拿|领|考)(到|了|下|出)?了?的?(证书|
 HANDED_IN_CHECK = re.compile(r"(交|报|提交|递交|上报|递)(了|过了|上去了)[,，]?.{0,4}(查|看)(一下|下|查)"
                              r"|(交|报|提交|递交|上报)(了|过了)[,，]?[^哪]{0,4}(查|看)(结果|进度)"
                              r"|(退回|打回|驳回)(来)?了?.{0,6}(看看|查查|查一下|看一下|查下)")
+PROXY_ACT = re.compile(r"(帮|替|代)[^,，。?？]{0,3}(去|领|办|跑|拿)|(能|可以|行)[^,，。?？]{0,4}(去|领|办|跑|拿)|(去|领|办|跑)[^,，。?？]{0,3}(吗|不|行不行|可以吗)|一起去")
 SHORT_STAGE_QUESTION = 6  # 交到哪 / 打出来交哪: a bare step is ours; 水电费在哪里交 is not
 COMPACT = 12  # a pattern match this short is one phrase, read one way (公司刚把名字改了)
 SHORT = 12  # a message this short asking what to bring is asked of us, whatever else it lacks
@@ -77,6 +78,10 @@ class Analysis:
     foreign: bool = False  # another profession's or another office's business, whatever else it names
     follows: Optional[str] = None  # the earlier question whose topic this short follow-up continues
     corrected: bool = False  # 不对，是换单位 / 说错了，是初始注册: the procedure named replaces the last one
+    named: List[str] = field(default_factory=list)  # procedures named by their name or alias, not only described
+    situations: List[str] = field(default_factory=list)  # procedures described in a clause of their own (我同事证书丢了，…)
+    person: Optional[str] = None  # the colleague the question is about (小李现在能报吗), set when resolved
+    expiry_owners: Dict[str, str] = field(default_factory=dict)  # an expiry date (ISO) → whose it is (小李)
     silent: Optional[knowledge.SilentTopic] = None  # 收费 / 审核要多久: the guide does not say
 
     @property
@@ -124,6 +129,9 @@ class Reader:
         a.corrected = bool(re.match(r"(哦|噢|啊|呃)?[,，]?(不对|不是|说错了|搞错了|打错了|错了)", text))
         if corrected and any(start >= corrected[-1] for _, start, _ in mentions):  # only what is said after 不是…是
             a.procedures = [pid for pid, start, _ in mentions if start >= corrected[-1]]
+        aliased = {pid for start, _, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)}
+        a.named = [pid for pid in a.procedures if pid in aliased]
+        a.situations = self._situations(text, mentions)
         if not a.procedures:
             a.ambiguity = self._ambiguity(text)
         if a.ambiguity and a.ambiguity.hints_decide:
@@ -148,9 +156,12 @@ class Reader:
             a.stages = ["领取"]  # 延续注册通过了，我替他跑一趟窗口要带啥: the trip to collect
             topics = [x for x in a.aspects if x.startswith(("policy:", "contact:"))]
             a.aspects = topics + ["collect"] + [x for x in a.aspects if x not in topics and x != "collect"]
+        if self._asks_proxy(text, a):  # 我自己没空，公司同事能帮我去吗: whether someone else may go (to collect)
+            a.aspects.append("collect")
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
                       or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
+                      or self._asks_proxy(text, a)  # 可以我代他去办吗
                       or (bool(a.stages) and len(text) <= SHORT_STAGE_QUESTION)  # 交到哪: a step of ours
                       or (bool(ERRAND.search(text)) and bool({"materials", "steps"} & set(a.aspects)))  # 办这个得准备些啥
                       or (len(text) <= SHORT and not a.out_of_scope and bool({"materials", "collect"} & set(a.aspects))))  # 要带啥啊
@@ -171,6 +182,30 @@ class Reader:
         a.checks_own = bool(HANDED_IN_CHECK.search(text))
         a.status_request = a.gives_case_no or a.checks_own or any(c in text for c in self.kb.language.status_cues)
         return a
+
+    def _asks_proxy(self, text: str, a: Analysis) -> bool:
+        """Someone else going in their place, with nothing else asked (not 同事的证书丢了怎么办)."""
+        asked = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
+        return (not set(asked) - {"collect"} and bool(PROXY_ACT.search(text)) and not a.materials
+                and (a.yes_no or "?" in text)  # asked, not told (我替他跑一趟省厅窗口，…)
+                and any(c in text for c in self.kb.language.proxy_cues))
+
+    def _situations(self, text: str, mentions: Sequence[Tuple[str, int, int]]) -> List[str]:
+        """Procedures described as a situation (证书丢了要登报吗 / 我同事证书丢了，…), not as a word
+        that qualifies a material (老单位的解聘证明)."""
+        materials = [(s, e) for s, e, kind in _find_terms(text, self._material_aliases) if kind != "certificate"]
+        found = []
+        for pid, start, end in mentions:
+            next_to = end + (text[end:end + 1] == "的")  # 老单位的解聘证明
+            qualifies = any(s < end and start < e or s == next_to for s, e in materials)
+            if not qualifies:
+                found.append(pid)
+        return found
+
+    @property
+    def material_aliases(self) -> List[Tuple[str, str]]:
+        """(alias, material kind), longest first: how materials are named, for bot.check."""
+        return self._material_aliases
 
     def policy_procedures(self, topic: str) -> set:
         """The procedures a policy topic belongs to (policy:renewal_window → renewal); none for a contact."""
@@ -296,6 +331,25 @@ class Reader:
         return kinds, lacking
 
     def _aspects(self, text: str, a: Analysis, context: Optional[str] = None) -> List[str]:
+        """Topics (policies, contacts) and aspects (materials, steps, collect …) asked about, best
+        first; among equals, the one mentioned first (监理锁坏了是找监理协会吧 → 监理锁)."""
+        scored = self._topic_scores(text, a, context)
+        first = self._first_mentions(text, scored)
+        # words inside a procedure's name (号码 in 身份证号码变更) are not cues
+        masked = text
+        for start, end, _ in _find_terms(text, self._procedure_aliases):
+            masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
+        masked = NEW_HOLDER.sub(lambda m: "\u3000" * len(m.group()), masked)
+        for aspect in self.kb.language.aspects:
+            if any(c in masked for c in aspect.cues) or any(re.search(p, masked) for p in aspect.patterns):
+                scored[aspect.name] = aspect.priority
+        if COLLECT.search(masked):  # 帮同事领初始注册的证书
+            scored.setdefault("collect", next(x.priority for x in self.kb.language.aspects if x.name == "collect"))
+        return sorted(scored, key=lambda k: (-scored[k], first.get(k, 0)))
+
+    def _topic_scores(self, text: str, a: Analysis, context: Optional[str]) -> Dict[str, int]:
+        """Policies and contacts the text names: by a phone number, a cue (in its context), a
+        pattern or an area code; an expiry date is the renewal window's."""
         scored: Dict[str, int] = {}
         for digits, topic in self._phones:
             if digits in text:
@@ -318,25 +372,18 @@ class Reader:
                     scored[topic] = TOPIC_PRIORITY
         if a.expiry or a.months_early is not None:
             scored["policy:renewal_window"] = TOPIC_PRIORITY
-        # words inside a procedure's name (号码 in 身份证号码变更) are not cues
-        masked = text
-        for start, end, _ in _find_terms(text, self._procedure_aliases):
-            masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
-        masked = NEW_HOLDER.sub(lambda m: "\u3000" * len(m.group()), masked)
+        return scored
+
+    def _first_mentions(self, text: str, scored: Dict[str, int]) -> Dict[str, int]:
+        """Where each scored topic is first mentioned (68313292是技术答疑的电话吧: the number is the subject)."""
         first: Dict[str, int] = {}
         for name, _, cues, _ in self._topic_cues:
             if name in scored:
                 first[name] = min((text.find(c) for c in cues if c in text), default=len(text))
-        for digits, topic in self._phones:  # 68313292是技术答疑的电话吧: the number is the subject
+        for digits, topic in self._phones:
             if digits in text:
                 first[topic] = min(first.get(topic, len(text)), text.find(digits))
-        for aspect in self.kb.language.aspects:
-            if any(c in masked for c in aspect.cues) or any(re.search(p, masked) for p in aspect.patterns):
-                scored[aspect.name] = aspect.priority
-        if COLLECT.search(masked):  # 帮同事领初始注册的证书
-            scored.setdefault("collect", next(x.priority for x in self.kb.language.aspects if x.name == "collect"))
-        # best first; among equals, the one mentioned first (监理锁坏了是找监理协会吧 → 监理锁)
-        return sorted(scored, key=lambda k: (-scored[k], first.get(k, 0)))
+        return first
 
 
 def _close(a: Tuple[int, int], b: Tuple[int, int], gap: int = 4) -> bool:

@@ -7,6 +7,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.state import SLOT
 from bot.tracker_store import SQLiteTrackerStore
 from conftest import ROOT
 
@@ -22,7 +23,7 @@ def session_start():
 
 def turn(text, procedure):
     return [UserUttered(text, {"name": "ask_materials", "confidence": 0.9}), ActionExecuted("action_answer"),
-            BotUttered(f"{procedure} 的材料"), SlotSet("procedure", procedure), ActionExecuted("action_listen")]
+            BotUttered(f"{procedure} 的材料"), SlotSet(SLOT, {"v": 1, "procedure": procedure}), ActionExecuted("action_listen")]
 
 
 async def play(store, sender, events, domain):
@@ -51,7 +52,7 @@ def test_what_it_remembers_is_what_the_file_holds(tmp_path, domain):
             remembered, on_file = await store.retrieve(sender), await restarted.retrieve(sender)
             assert dumped(remembered) == dumped(on_file)
         a = await restarted.retrieve("a")
-        assert a.get_slot("procedure") == "transfer"
+        assert a.get_slot(SLOT)["procedure"] == "transfer"
         assert [e.text for e in a.events if isinstance(e, UserUttered)] == ["转注册呢", "那领证呢"]  # this session only
         full = await restarted.retrieve_full_tracker("a")
         assert len([e for e in full.events if isinstance(e, UserUttered)]) == 4  # nothing lost or doubled
@@ -82,7 +83,7 @@ def test_a_turn_that_was_not_saved_is_not_remembered(tmp_path, domain):
         for event in turn("那延续呢", "renewal"):  # a turn that never reaches save
             handed.update(event)
         again = await store.retrieve("a")
-        assert again.get_slot("procedure") == "initial"
+        assert again.get_slot(SLOT)["procedure"] == "initial"
         assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["初始注册要带什么"]
         await play(store, "a", turn("那注销呢", "cancellation"), domain)  # and the next turn saves cleanly
         full = await SQLiteTrackerStore(domain=domain, db=str(tmp_path / "tracker.db")).retrieve_full_tracker("a")

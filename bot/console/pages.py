@@ -9,6 +9,7 @@ from typing import Iterable, List, Optional
 from markupsafe import Markup
 
 from bot.console.auth import Staff
+from bot.routes import LABELS as ROUTE_LABELS
 
 CHANNELS = {"web": "网页", "wechat": "微信", "api": "接口"}
 STATUS = {"bot": "机器人", "waiting": "等待人工", "human": "人工处理中", None: "机器人"}
@@ -110,8 +111,10 @@ def message_item(m: dict) -> Markup:
         label = f"人工（{m['agent']}）"
     nlu = Markup("")
     if direction == "out" and m.get("intent"):
-        nlu = Markup("<span class='nlu'>意图 {} · 置信度 {:.2f}{}</span>").format(
-            m["intent"], float(m.get("confidence") or 0), Markup(" · <b>未解答</b>") if m.get("fallback") else "")
+        route = ROUTE_LABELS.get(m.get("route") or "", "")
+        nlu = Markup("<span class='nlu'>意图 {} · 置信度 {:.2f}{}{}</span>").format(
+            m["intent"], float(m.get("confidence") or 0), f" · 答复：{route}" if route else "",
+            Markup(" · <b>未解答</b>") if m.get("fallback") else "")
     text = m.get("display") or m.get("text") or ""
     if not text and m.get("custom"):
         text = "[" + str(m["custom"].get("title") or m["custom"].get("type", "卡片")) + "]"

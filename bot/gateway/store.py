@@ -201,7 +201,8 @@ class ConversationStore:
         now = time.time()
         meta = meta or {}
         rows = [dict(conversation_id=conversation_id, direction="out", text=m.get("text") or "",
-                     payload=json.dumps({k: v for k, v in m.items() if k not in ("text", "recipient_id")}, ensure_ascii=False),
+                     payload=json.dumps({**{k: v for k, v in m.items() if k not in ("text", "recipient_id")},
+                                         **({"route": meta["route"]} if meta.get("route") else {})}, ensure_ascii=False),
                      client_id=None, status="ok", at=now, intent=meta.get("intent"), confidence=meta.get("confidence"),
                      fallback=meta.get("understood") is False, agent=None, handoff=meta.get("handoff"))
                 for m in bot_messages]
