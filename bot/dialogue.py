@@ -12,11 +12,10 @@ from datetime import date
 from typing import List, Optional, Tuple
 
 import json
-import re
 
 from rapidfuzz import fuzz, process
 
-from bot import answers, check, people
+from bot import answers, check, lexicon, people
 from bot.dates import ExpiryDate, bare_date, find_expiry, stated_today, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
@@ -67,54 +66,71 @@ class Reply:
 
 
 RENEWAL_WINDOW = "policy:renewal_window"
-ORDER = re.compile(r"先.{1,14}还是(先|再|直接)|先后顺序|哪个在前|哪步在前|哪一步在先")  # 先网上报还是先去窗口
-HOW_TO = re.compile(r"怎么办理|如何办理|怎么办|怎么操作|怎么弄|流程|步骤")  # 怎么办理，去哪里交
-WHO_APPROVES = re.compile(r"(哪里|谁|哪个部门|哪儿|哪一级)(来)?(审|批)")
-NEXT_ASKED = re.compile(r"下一步|接下来|然后呢|然后干|怎么办|怎么弄|怎么处理|该干嘛|干嘛|做什么|要做啥")
-STAGE_OF_MATERIAL = re.compile(r"哪(两|几)种情况|哪些情况|哪些业务|哪几个业务|哪几项业务|(哪个|哪一|什么|啥)(环节|步|阶段|时候)(用|交|带|要|提交|需要)|在哪(个|一)?(环节|步)|用在哪|干什么用|做什么用|什么用")
-STAGE_SUBJECT = re.compile(r"(申报|受理|领取)(这一步|这步|这个环节|环节|那一步|那步)")
-SUPPOSING = re.compile(r"(那)?(要是|如果|假如|万一|若是)")
-MATERIALS_ASKED = re.compile(r"(带|要|准备|交)(点)?(啥|什么|哪些)")
-RETURNED_ASKED = re.compile(r"(打回|退回|驳回)(来|去)?了?(吗|没|没有)")
-RETURNED_TOLD = re.compile(r"(打回|退回|驳回)(来|去)?了")  # 我们报的注册被退回来了
-TOGETHER = re.compile(r"一起|同时|同步|一块|一并|合并|顺便|前后|先后|两个业务|两项业务|两次|分两步|两步")
-NEEDS_STAMP = re.compile(r"(要|用|需|得|必须|办|去)[^,，。?？]{0,3}贴条")  # 不用贴条吧 / 是不是都要贴条
-COMPARE = re.compile(r"(和|跟|与|比)(刚才|之前|上一个|前面|前一个)|区别在哪|有什么区别|有啥区别|有区别吗|有什么不同|有啥不同|"
-                     r"两个.{0,4}(区别|一样|不同|差别)|比.{0,6}多了|少了什么|多了什么")
-SAME_ASKED = re.compile(r"同一个|一样|相同|区别|不同|一回事")  # 两个业务盖的章是同一个吗
-FORM_FROM = re.compile(r"(哪|怎么|在哪|去哪).{0,3}(拿|领|弄|来|下载|获取|打印|填|打(?!电话))")  # 申请表去哪里拿 / 在哪填
-SIGN_OR_SEAL = re.compile(r"签字|签名|盖章|谁签|谁盖|盖什么")
-OWN_APPLICATION = re.compile(r"(我|我们|本人|单位|公司)(的|有个|有一个|提交的|报的|上报的|递交的).{0,10}(申请|材料|注册)")
-PRONOUN = re.compile(r"它|这个|那个|这东西|那东西")
-BACK_TO = re.compile(r"(?:(?:好的?|嗯|哦|那|ok)[,，]?\s*)?(回到|说回|再说|接着说|还是说)")  # 回到改名的事: the procedure before
+ORDER = lexicon.pattern("ORDER")  # 先网上报还是先去窗口
+HOW_TO = lexicon.pattern("HOW_TO")  # 怎么办理，去哪里交
+WHO_APPROVES = lexicon.pattern("WHO_APPROVES")
+NEXT_ASKED = lexicon.pattern("NEXT_ASKED")
+STAGE_OF_MATERIAL = lexicon.pattern("STAGE_OF_MATERIAL")
+STAGE_SUBJECT = lexicon.pattern("STAGE_SUBJECT")
+SUPPOSING = lexicon.pattern("SUPPOSING")
+MATERIALS_ASKED = lexicon.pattern("MATERIALS_ASKED")
+RETURNED_ASKED = lexicon.pattern("RETURNED_ASKED")
+RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
+TOGETHER = lexicon.pattern("TOGETHER")
+NEEDS_STAMP = lexicon.pattern("NEEDS_STAMP")  # 不用贴条吧 / 是不是都要贴条
+COMPARE = lexicon.pattern("COMPARE")
+SAME_ASKED = lexicon.pattern("SAME_ASKED")  # 两个业务盖的章是同一个吗
+FORM_FROM = lexicon.pattern("FORM_FROM")  # 申请表去哪里拿 / 在哪填
+SIGN_OR_SEAL = lexicon.pattern("SIGN_OR_SEAL")
+OWN_APPLICATION = lexicon.pattern("OWN_APPLICATION")
+PRONOUN = lexicon.pattern("PRONOUN")
+BACK_TO = lexicon.pattern("BACK_TO")  # 回到改名的事: the procedure before
 # words that name more than one procedure: 回到改名的事 goes back to whichever of them was discussed
 LOOSE_NAMES = {"改名": ("rename", "personal_change", "reissue_after_change"), "更名": ("rename", "reissue_after_change"),
                "变更": ("transfer", "specialty", "rename", "personal_change", "reissue_after_change")}
-BARE_NEXT = re.compile(r"(那|好的?|嗯)?[,，]?(名单|结果)?(出来|公布|公告|批了|批下来|通过)?了?(然后|接下来|之后|以后|下一步|再然后|后面|再往后)"
-                       r"(呢|怎么办|干嘛|做什么|要干嘛|怎么弄|要做什么|该干嘛)?")
-APPROVED_NEXT = re.compile(r"出来|公布|公告|批")  # 名单出来以后呢: collecting
-COLLECTING = re.compile(r"领|贴条|拿证|取证|批|通过|审核过|审过|过了|公告|公示|名单|下来|去不了|来不了|自己去|代办")  # 批了去哪领 (not 单位能帮他办吗)
-MORE = re.compile(r"(那)?(还有|还要|另外还有|另外|其他|其它|别的)(别的|其他|其它|什么|啥)?(的)?(吗|呢|没有|么|不)?")  # 还有别的吗
-REPEAT = re.compile(r"再说一遍|再说一下|再说一次|重复一下|再讲一遍|再发一遍|没看清|没看懂")  # 刚才说的再说一遍
-BOTH = re.compile(r"这两个|这俩|两个都|两个业务|两者|他俩|他们俩|两样都")  # 这两个哪个要照片
-MATERIAL_AT = re.compile(r"第([一二三四五1-5])(样|个|项|份)|最后(那|一)(个|样|份|项)")  # 第二样要原件吗 / 最后那个呢
+BARE_NEXT = lexicon.pattern("BARE_NEXT")
+APPROVED_NEXT = lexicon.pattern("APPROVED_NEXT")  # 名单出来以后呢: collecting
+COLLECTING = lexicon.pattern("COLLECTING")  # 批了去哪领 (not 单位能帮他办吗)
+MORE = lexicon.pattern("MORE")  # 还有别的吗
+REPEAT = lexicon.pattern("REPEAT")  # 刚才说的再说一遍
+BOTH = lexicon.pattern("BOTH")  # 这两个哪个要照片
+MATERIAL_AT = lexicon.pattern("MATERIAL_AT")  # 第二样要原件吗 / 最后那个呢
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
-WHEN = re.compile(r"最早|最晚|什么时候|哪天|几号|何时|哪一天|啥时候|几月")
-WHY = re.compile(r"为什么|为啥|依据|根据什么|出处|哪里规定|哪规定")  # 为什么不用了，有文件依据吗: about the last answer
-REDO = re.compile(r"重新上传|重新传|重新提交|重新交|重新递|要改|改什么|哪里不对|什么问题|退回原因|退回的原因|为什么被退|为啥被退|怎么被退|被退了")  # 那个要重新上传的是什么
-WHICH_OF = re.compile(r"哪个|哪一个|谁|两个|俩")  # 这两个谁现在就能去窗口领证
-CAN_COLLECT = re.compile(r"(可以|能)(去)?[^,，。?？]{0,4}(领|拿|取|贴条)")  # 那我现在可以去领了吗
-BOTH_KINDS = re.compile(r"两个|两种|两项|它们|两者|这俩|两类")  # 指南里有两个遗失补办，它们…有什么区别
-QUESTION_WORDS = re.compile(r"什么|啥|哪|怎么|如何|几|多少|谁|吗|呢|么")  # a clause that asks something
-WINDOW_ASKED = re.compile(r"还能|过期|能报|可以报|报得了|能不能报|能办|可以办|能续|可以续|来得及|能申报|可以申报|哪天|什么时候|何时|几号|现在|最早|到期")  # 小李现在能报吗
-NAME_GIVEN = re.compile(r"(我叫|姓名[:：是]?|名字[叫是]?)[\u4e00-\u9fff·]{2,5}$")  # 我叫孙丽: case details
+WHEN = lexicon.pattern("WHEN")
+WHY = lexicon.pattern("WHY")  # 为什么不用了，有文件依据吗: about the last answer
+REDO = lexicon.pattern("REDO")  # 那个要重新上传的是什么
+WHICH_OF = lexicon.pattern("WHICH_OF")  # 这两个谁现在就能去窗口领证
+CAN_COLLECT = lexicon.pattern("CAN_COLLECT")  # 那我现在可以去领了吗
+BOTH_KINDS = lexicon.pattern("BOTH_KINDS")  # 指南里有两个遗失补办，它们…有什么区别
+QUESTION_WORDS = lexicon.pattern("QUESTION_WORDS")  # a clause that asks something
+WINDOW_ASKED = lexicon.pattern("WINDOW_ASKED")  # 小李现在能报吗
+NAME_GIVEN = lexicon.pattern("NAME_GIVEN")  # 我叫孙丽: case details
+# used inside the functions below (knowledge/lexicon.yml has their examples)
+CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登报要多少钱？: one clause from the next
+SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
+LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
+CLAUSE_OR_HEAD_BREAK = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")  # 他们几个：谁要一寸照
+OPENER_LEFTOVER = lexicon.pattern("OPENER_LEFTOVER")  # 问个事儿 → 事
+ACK_NOISE = lexicon.pattern("ACK_NOISE")  # 好的，明白了
+NOW_ASKED = lexicon.pattern("NOW_ASKED")  # 那现在能报吗
+REISSUE_SAID = lexicon.pattern("REISSUE_SAID")  # 改名后补办，交到窗口以后还要去领吗
+STAMPS_CONTRASTED = lexicon.pattern("STAMPS_CONTRASTED")  # 哪些业务是领新证书，哪些是贴条
+OWN_QUESTION = lexicon.pattern("OWN_QUESTION")  # 那之后证书上的名字怎么改
+SAME_AS_NAMED = lexicon.pattern("SAME_AS_NAMED")  # 跟延续注册盖的章一样吗
+ASCII_WORD_CHAR = lexicon.pattern("ASCII_WORD_CHAR")  # hi is not in this
 
 
 def _said(text: str, cue: str) -> bool:
     """A cue in the text; an English one as a whole word (hi is not in this)."""
-    if cue.isascii():
-        return re.search(rf"(?<![a-z0-9]){re.escape(cue)}(?![a-z0-9])", text) is not None
-    return cue in text
+    if not cue.isascii():
+        return cue in text
+    at = text.find(cue)
+    while at >= 0:
+        end = at + len(cue)
+        if not ASCII_WORD_CHAR.fullmatch(text[at - 1:at] if at else "") and not ASCII_WORD_CHAR.fullmatch(text[end:end + 1]):
+            return True
+        at = text.find(cue, at + 1)
+    return False
 
 
 class Responder:
@@ -188,7 +204,7 @@ class Responder:
     def _answered_besides(self, c: "Ctx", pid: Optional[str]) -> Optional[Reply]:
         """The clauses of a question that do not ask about the silent topic, answered on their own
         (遗失补办在哪登报？登报要多少钱？ → 在哪登报), when they ask something of the guide."""
-        clauses = [x for x in re.split(r"[,，;；。?？!！]", c.turn.text) if x.strip()]
+        clauses = [x for x in CLAUSE_BREAK.split(c.turn.text) if x.strip()]
         rest = [x for x in clauses if not any(cue in x for cue in c.silent.cues)]
         if not rest or len(rest) == len(clauses):
             return None
@@ -212,6 +228,7 @@ class Responder:
         state = self._colleagues(turn.text, a, state, today)
         if a.procedures == read:  # no colleague referred to
             self._kept_in_context(a, state)
+            self._loose_name_in_context(turn.text, a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
@@ -226,8 +243,7 @@ class Responder:
             self._topic_continued(a, state, today)
         return Ctx(self, turn, a, state, today)
 
-    @staticmethod
-    def _kept_in_context(a: Analysis, state: State) -> None:
+    def _kept_in_context(self, a: Analysis, state: State) -> None:
         """延续注册 under discussion, then 要不要解聘证明 / 要户口本吗 / 还用登报吗: a question about a
         material stays with the procedure in context, even when the material (or a word near it)
         belongs to another; only a procedure named, or a correction, changes the topic."""
@@ -235,6 +251,23 @@ class Responder:
             return
         if a.procedures and state.procedure not in a.procedures and not a.ambiguity:  # 补办 / 变更 name a kind: not this
             a.procedures = [state.procedure]
+        linked = self._linked_owner(a.materials, state.procedure)
+        if linked and a.procedures in ([], [state.procedure]) and not a.ambiguity:
+            a.procedures = [linked]  # 身份证姓名等其他变更, then 情况说明要盖章吗: the reissue that follows it
+
+    @staticmethod
+    def _loose_name_in_context(text: str, a: Analysis, state: State) -> None:
+        """A word that names several procedures (改名 / 更名 / 变更) read as the one of them this
+        conversation is about: 改名的批下来以后呢, after 公司上个月改名了, is the company's."""
+        if a.named or a.corrected or len(a.procedures) != 1:
+            return
+        discussed = {state.procedure, state.previous_procedure, *people.procedures_of(state.people)} - {None}
+        for word, pids in LOOSE_NAMES.items():
+            if word in text and a.procedures[0] in pids and a.procedures[0] not in discussed:
+                mine = [pid for pid in pids if pid in discussed]
+                if len(mine) == 1:
+                    a.procedures = mine
+                    return
 
     def _repeated(self, turn: Turn, a: Analysis, state: State, today: date) -> Analysis:
         """刚才说的再说一遍: the last question again (再说一遍材料: that part of it)."""
@@ -252,8 +285,11 @@ class Responder:
         chosen, how = self._chosen_procedure(turn, a, state)
         if not chosen:
             if not a.procedures and not a.ambiguity and a.materials and not STAGE_OF_MATERIAL.search(turn.text) \
-                    and not state.procedure:  # inferred from the owner only when nothing is in context
-                a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+                    and not self._other_office(turn.text):
+                if not state.procedure:  # a material's owner only when nothing is in context
+                    a.procedures = self._owner_of(a.materials)  # 工商变更证明要原件吗: only 企业更名 has it
+                elif self._linked_owner(a.materials, state.procedure):
+                    a.procedures = [self._linked_owner(a.materials, state.procedure)]  # 情况说明要谁签字, in item 8
             return a, state
         if how == "elliptical" and state.last_question:  # 那延续注册也要吗: the last question again
             a = self.reader.read(state.last_question, today)
@@ -263,6 +299,10 @@ class Responder:
             a = self.reader.read(state.pending_question, today)
         a.procedures, a.ambiguity = [chosen], None
         return a, replace(state, pending_question=None, pending_candidates=[])
+
+    def _other_office(self, text: str) -> bool:
+        """营业执照怎么办理 / 驾驶证快到期了: another office's business named in its own words."""
+        return any(cue in text for cue in self.kb.language.foreign_cues)
 
     def _expiry_applied(self, turn: Turn, a: Analysis, state: State, today: date) -> None:
         expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
@@ -274,17 +314,26 @@ class Responder:
 
     def _question_at_the_end(self, a: Analysis, state: State) -> None:
         """A story, then the question (撤回重报以后，窗口要带什么): a contact or policy mentioned only in
-        the story is background, when the last clause asks about a procedure's materials, steps or
-        collection (the expiry's verdict stays: it answers for the procedure too)."""
-        clauses = [x for x in re.split(r"[,，;；。?？!！]", a.text) if x.strip()]
+        the story is background, when only the last clause asks, and asks what to bring (the
+        expiry's verdict stays: it answers for the procedure too). Not 材料还没交，怎么办: there the
+        story is the question."""
+        clauses = [x for x in CLAUSE_BREAK.split(a.text) if x.strip()]
         if len(clauses) < 2 or not a.topics or not (a.procedures or state.procedure):
             return
-        last = self.reader.read(clauses[-1], a.today, context=a.procedures[0] if a.procedures else state.procedure)
-        if last.topics or not set(last.aspects) & {"materials", "collect", "steps"}:
+        context = a.procedures[0] if a.procedures else state.procedure
+        last = self.reader.read(clauses[-1], a.today, context=context)
+        if last.topics or not set(last.aspects) & {"materials", "collect"} or not self._asks(last):
             return
+        if any(self._asks(self.reader.read(clause, a.today, context=context)) for clause in clauses[:-1]):
+            return  # 要先办什么？一寸照要原件吗？: two questions, both answered
+        background = [t for t in a.topics if t != RENEWAL_WINDOW]
         background = [t for t in a.topics if t != RENEWAL_WINDOW]
         a.aspects = [x for x in a.aspects if x not in background]
         a.strong_topics = [x for x in a.strong_topics if x not in background]
+
+    @staticmethod
+    def _asks(clause: Analysis) -> bool:
+        return clause.yes_no or bool(QUESTION_WORDS.search(clause.text))
 
     def _continues_topic(self, turn: Turn, a: Analysis, state: State) -> bool:
         """A short follow-up with nothing of its own (是在哪里申请的 / 它出问题了打哪个电话 /
@@ -358,7 +407,7 @@ class Responder:
         a.expiry_owners = {iso: label for label, iso in dates.items()}
         known = people.merged(state.people, found, dates)
         if len(a.procedures) > 1:
-            last_clause = [c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()][-1]
+            last_clause = [c for c in CLAUSE_BREAK.split(text) if c.strip()][-1]
             focus = (people.first_only(text, found, self.reader.procedures_in)
                      or (people.asked_about(last_clause, known, None) if found else None))
             if focus:
@@ -482,7 +531,7 @@ class Responder:
         asks_again = ((a.procedures == ["renewal"] and a.yes_no and not a.materials)  # 还能续吗 (not 要一寸照吗)
                       or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)  # 那最早哪天可以报
                       or (state.procedure == "renewal" and a.yes_no and not a.procedures  # 那现在能报吗
-                          and re.search("现在|能报|可以报|能办|可以办|来得及", text)))
+                          and NOW_ASKED.search(text)))
         if state.last_question and asks_again:
             return self.reader.read(state.last_question, today).expiry  # the date said before
         return None
@@ -600,13 +649,13 @@ class Responder:
         rest = turn.text
         for cue in lang.opener_cues:
             rest = rest.replace(cue, "")
-        if rest != turn.text and len(re.sub(r"[\W儿吧呀啊哈嗯]", "", rest)) <= 3:
+        if rest != turn.text and len(OPENER_LEFTOVER.sub("", rest)) <= 3:
             return "greet"  # 问个事儿 / 打扰一下: say hello and let them ask (not 顺便问一下，杭州明天限行吗)
         return None
 
     def _acknowledged(self, text: str) -> bool:
         """好的 / 收到 / 好的，明白了: nothing but acknowledgements."""
-        rest = re.sub(r"[\s,，。.!！~～]", "", text)
+        rest = ACK_NOISE.sub("", text)
         for cue in sorted(self.kb.language.ack_cues, key=len, reverse=True):
             rest = rest.replace(cue, "")
         return bool(text.strip()) and not rest
@@ -637,6 +686,17 @@ class Responder:
         if a.materials == ["certificate"] and not _certificate_asked(a.text):
             return None  # 哪些业务是领新证书，哪些是贴条: how each ends, not where the certificate is handed in
         return answers.material_stages(self.kb, a.materials[0])
+
+    def _linked_owner(self, kinds: List[str], pid: str) -> Optional[str]:
+        """The procedure that follows or leads to `pid` (item 8 → item 9) when it, and not `pid`,
+        asks for these materials: in item 8's conversation, 情况说明 is the reissue's."""
+        p = self.kb.procedure(pid)
+        before = self._before(p)
+        for q in (p.collection.next_procedure if p.collection else None, before.id if before else None):
+            if q and all(self._asks_for(self.kb.procedure(q), k) for k in kinds) \
+                    and not all(self._asks_for(p, k) for k in kinds):
+                return q
+        return None
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
@@ -731,7 +791,7 @@ class Responder:
             lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
             return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
         if aspect == "collect" and not p.collection:
-            if "受理" in a.stages and re.search("补办|补证|补发", a.text):  # 改名后补办，交到窗口以后还要去领吗
+            if "受理" in a.stages and REISSUE_SAID.search(a.text):  # 改名后补办，交到窗口以后还要去领吗
                 return answers.collection(kb, p)  # the guide's two steps, no collection
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
@@ -761,7 +821,7 @@ class Responder:
     def _asks_both(self, text: str) -> bool:
         """交啥材料，批了以后领证又要带啥: one clause about handing in, another about collecting
         (not 名单公布了，去拿证要带啥, which asks only about collecting)."""
-        clauses = [set(self.reader.read(c).aspects) for c in re.split(r"[,，;；。?？!！]", text) if c.strip()]
+        clauses = [set(self.reader.read(c).aspects) for c in CLAUSE_BREAK.split(text) if c.strip()]
         return any("materials" in c and "collect" not in c for c in clauses) and any("collect" in c for c in clauses)
 
     def _before(self, p: Procedure) -> Optional[Procedure]:
@@ -849,7 +909,7 @@ class Responder:
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
                 messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
-        own = [c for c in re.split(r"[?？。;；]", a.text) if self.reader.procedures_in(c)]
+        own = [c for c in SENTENCE_BREAK.split(a.text) if self.reader.procedures_in(c)]
         about = self.reader.read("，".join(own), a.today) if own and len(own) < _clauses(a.text) else a
         for pid in a.procedures[:MAX_PROCEDURES] if general else []:  # 转注册要带什么，我还有一建证书: both
             messages += self._answer(self.kb.procedure(pid), general[0], about)  # 公司改名要带啥？社保证明还要不要交
@@ -861,7 +921,7 @@ class Responder:
         (and their own expiry date when it is about when they may apply)."""
         lines = []
         asks_window = bool(WINDOW_ASKED.search(c.turn.text)) and not c.a.materials
-        question = [x for x in re.split(r"[,，;；。:：]", c.turn.text) if x.strip()][-1]  # 我手上有四件事：…。哪几个要…
+        question = [x for x in LIST_HEAD_BREAK.split(c.turn.text) if x.strip()][-1]  # 我手上有四件事：…。哪几个要…
         for label, pid, expiry in people.named(c.state.people):
             p = self.kb.procedure(pid)
             if asks_window and pid == "renewal" and expiry:
@@ -873,7 +933,7 @@ class Responder:
                                 last_aspect=None, pending_question=None, pending_candidates=[])
                 said = self._respond(Turn(text=question), alone, c.today).messages
             first = next((m["text"] for m in said if m.get("text")), "")
-            lines.append(f"{label}（{p.title}）：{first.split(chr(10))[0]}")
+            lines.append(f"{label}（{p.title}）：" + (first.split("\n")[0] if c.a.yes_no or asks_window or c.a.materials else first))
         if not lines:
             return Reply([{"text": "您提到的同事中没有给出到期日期的延续注册。请告诉我各自的证书到期日期。"}], c.state)
         return Reply([{"text": "\n".join(lines)}], replace(c.state, last_question=c.turn.text, last_aspect=c.aspect or "materials"))
@@ -966,9 +1026,9 @@ def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
 
 
 STAGE_AFTER = {"申报": "受理", "受理": "领取"}
-NOT_NEEDED = re.compile(r"(不用|不需要|不必|用不着|无需|免)(再|去|跑)")
-CJK = re.compile(r"[\u3400-\u9fff]")
-LIST_MARK = re.compile(r"(?:(?<=^)|(?<=[\u4e00-\u9fff;；,，。?？!！\s]))\(?([1-6])[.、．)）](?=\s*[\u4e00-\u9fff])")
+NOT_NEEDED = lexicon.pattern("NOT_NEEDED")
+CJK = lexicon.pattern("CJK")
+LIST_MARK = lexicon.pattern("LIST_MARK")
 
 
 def _list_items(text: str) -> List[str]:
@@ -981,29 +1041,29 @@ def _list_items(text: str) -> List[str]:
     return [item.strip(" ，,；;。") for item in items if item.strip(" ，,；;。")]
 
 
-BRING = re.compile(r"(带|交|携带|提供|提交|准备|收|要不要|需要|需不需要|用不用|原件|复印件)(?!完)")
+BRING = lexicon.pattern("BRING")
 
 
 def _certificate_asked(text: str) -> bool:
     """The certificate is what is to be brought or handed in, in the clause that names it."""
-    return any("证" in c and BRING.search(c) for c in re.split(r"[,，;；。?？!！]", text))
+    return any("证" in c and BRING.search(c) for c in CLAUSE_BREAK.split(text))
 
 
 def _stamp_only(a: Analysis) -> bool:
     """贴条的话要带啥: about the procedures that end with 贴条, not every collection."""
-    return "贴条" in a.text and not a.yes_no and not re.search(r"区分|区别|分别|新证|哪些.*哪些", a.text)
+    return "贴条" in a.text and not a.yes_no and not STAMPS_CONTRASTED.search(a.text)
 
 
 def _clauses(text: str) -> int:
-    return len([c for c in re.split(r"[,，;；。?？!！]", text) if c.strip()])
+    return len([c for c in CLAUSE_BREAK.split(text) if c.strip()])
 
 
 def _elliptical(text: str) -> bool:
     """那注销呢 / 转注册的呢 / 转注册那个要不要: a short follow-up that repeats the last question."""
     text = text.rstrip("?？。!")
-    if re.search(r"怎么|如何|为什么|什么|哪|几", text) and not text.endswith("呢"):
+    if OWN_QUESTION.search(text) and not text.endswith("呢"):
         return False  # 那之后证书上的名字怎么改 asks its own question
-    if re.search(r"(跟|和|与)[^,，]{2,10}(一样|相同|同一个)", text):
+    if SAME_AS_NAMED.search(text):
         return False  # 跟延续注册盖的章一样吗: a comparison with the one discussed, not the last question again
     if len(text) <= 6 and text.endswith("的"):
         return True  # 小周的
@@ -1094,7 +1154,7 @@ class Ctx:
         if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
                 and not a.stages:
             aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
-        proxy = any(cue in f"{turn.text} {state.last_question or ''}" for cue in self.r.kb.language.proxy_cues)
+        proxy = any(cue in turn.text for cue in self.r.kb.language.proxy_cues)  # 那同事去要带什么
         if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity) \
                 and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy):
             aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
@@ -1125,8 +1185,8 @@ class Ctx:
     @cached_property
     def about_everyone(self) -> bool:
         """他们几个谁要一寸照 / 哪几个批下来还要去窗口: every colleague named, none in particular."""
-        asked = [x for x in re.split(r"[,，;；。?？!！:：]", self.turn.text) if x.strip()][-1:] or [""]
-        return (not self.a.person and not self.r.reader.procedures_in(asked[0])
+        asked = [x for x in CLAUSE_OR_HEAD_BREAK.split(self.turn.text) if x.strip()][-1:] or [""]
+        return (not self.a.person and len(self.a.procedures) <= 1 and not self.r.reader.procedures_in(asked[0])
                 and people.about_all(asked[0], self.state.people))
 
     @cached_property

@@ -102,3 +102,79 @@ def test_todays_date_is_the_offices_not_the_servers(monkeypatch):
 ])
 def test_the_expiry_among_other_dates(text, expected):
     assert dates.find_expiry(text, TODAY).value == expected
+
+
+def test_each_colleague_is_answered_from_their_own_procedure_and_date(responder):
+    replies = visit(responder, "帮我看看几个同事的延续：小李2027年1月20日到期，老周2027年5月20日到期，小吴2026年11月28日已经到期了。谁现在能报？",
+                    "老周具体哪天开始能报", "小吴呢")
+    (_, first), (_, zhou), (_, wu) = replies
+    assert "小李：可以" in first and "老周：现在还不能" in first and "小吴：不能" in first
+    assert "2027年2月20日" in zhou and "小李" not in zhou
+    assert "小吴" in wu and "2026年11月28日" in wu and "现在就可以" not in wu
+
+
+def test_a_question_about_all_of_them_gets_a_line_each(responder):
+    replies = visit(responder, "我手上有四件事：小王初始注册，老张注销，小陈从外单位转进来，小李延续。先说小王的要带什么",
+                    "哪几个要交解聘证明？")
+    reply, shown = replies[1]
+    assert reply.route == "each_person"
+    lines = dict(line.split("：", 1) for line in shown.splitlines())
+    assert "不需要" in lines["小王（初始注册）"] and "不需要" in lines["小李（延续注册）"]
+    assert "解聘证明" in lines["老张（注销注册）"] and "解聘证明" in lines["小陈（转注册）"]
+    assert "不需要" not in lines["老张（注销注册）"]
+
+
+def test_the_two_kinds_of_a_name_the_guide_gives_twice_are_compared(responder):
+    (reply, shown), = visit(responder, "指南里有两个遗失补办，它们交的材料有什么区别？")
+    assert reply.route == "compare" and "省级以上报刊" in shown and "证书原件" in shown
+
+
+def test_the_answerable_part_of_a_partly_silent_question(responder):
+    (reply, shown), = visit(responder, "遗失补办在哪登报？登报要多少钱？")
+    assert "省级以上报刊" in shown and "没有关于收费的说明" in shown and "元" not in shown
+
+
+def test_someone_going_in_their_place(responder):
+    replies = visit(responder, "我刚考出来，要第一次注册", "我自己没空，公司同事能帮我去吗？", "那同事去要带什么？")
+    assert "代办" in replies[1][1] and "单位介绍信" in replies[2][1]
+
+
+def test_a_story_then_the_question(responder):
+    replies = visit(responder, "我证书明年2月到期要续", "撤回重报以后，窗口要带什么？")
+    assert "延续注册申请表" in replies[1][1] and "88381873" not in replies[1][1]
+
+
+@pytest.mark.parametrize("text", ["那一建证书的转注册在哪办？", "造价工程师的注销去哪办", "新开一家监理公司，公司营业执照怎么办理？",
+                                  "我在江苏南京的公司，江苏省的监理工程师注册去哪个窗口交材料？"])
+def test_other_offices_business_gets_none_of_our_facts(responder, text):
+    (reply, shown), = visit(responder, text)
+    assert reply.route == "not_ours"
+    assert not any(digits in shown for digits in ("81956261", "88381756", "88381873", "68313292", "68362887"))
+
+
+def test_a_general_question_gets_the_general_answer(responder):
+    (reply, shown), = visit(responder, "申请表在哪填？")
+    assert reply.route == "general" and "企业版注册监理工程师管理系统" in shown and "上报后打印申请表" in shown
+
+
+def test_the_check_blocks_a_material_of_another_procedure_and_two_verdicts():
+    from bot import check
+    kb, reader = knowledge.default(), understand.default()
+    wrong = [{"text": "需要。延续注册受理时需携带解聘证明原件或复印件，一份。"}]
+    assert check.problems(kb, reader.material_aliases, "aspect", ["renewal"], wrong)
+    absent = [{"text": "不需要。办事指南中延续注册的办理材料里没有解聘证明。\n受理材料清单：\n1. 延续注册申请表原件"}]
+    assert not check.problems(kb, reader.material_aliases, "aspect", ["renewal"], absent)
+    linked = [{"text": "【身份证姓名等其他变更】领取：建设部审核通过后，再申请遗失补办。随后办理【遗失补办（身份证、姓名等变更后补办证书）】"
+                       "：1. 遗失补办申请表原件 2. 一寸照原件 3. 情况说明 4. 证书原件"}]
+    assert not check.problems(kb, reader.material_aliases, "aspect", ["personal_change"], linked)
+    both = [{"text": "可以，现在就可以申报延续注册。"}, {"text": "现在还不能申报延续注册。"}]
+    assert check.problems(kb, reader.material_aliases, "topic", ["renewal"], both)
+    ours = [{"text": "抱歉，这不是我们的业务。请咨询监理协会0571-81956261。"}]
+    assert check.problems(kb, reader.material_aliases, "not_ours", [], ours)
+
+
+def test_a_blocked_answer_is_not_sent(responder, monkeypatch):
+    from bot import check
+    monkeypatch.setattr(check, "problems", lambda *args, **kwargs: ["forced"])
+    reply, shown = say(responder, State(), "初始注册需要带什么材料")
+    assert reply.route == "blocked:aspect" and not reply.understood and "初始注册申请表" not in shown

@@ -70,3 +70,16 @@ def test_renewal_window_uses_helpdesk_today(running_bot):
 def test_odd_input_gets_an_answer_or_nothing_but_no_error(running_bot, message):
     messages = running_bot.send(message)
     assert isinstance(messages, list)
+
+
+def test_a_whole_visit_holds_its_people_and_topic_through_rasa(running_bot):
+    """An HR clerk's visit: colleagues with their dates, a material of another procedure, a
+    question about all of them; the one state slot carries it all between turns."""
+    me = running_bot.new_sender()
+    first = running_bot.text("老张离职了要注销，小李的证2027年1月15日到期要延续，小王刚考出来要初始注册。先说小李的要带什么", me)
+    assert "延续注册申请表" in first
+    reply = running_bot.text("那要一寸照吗", me)  # 小李's renewal: no photo, and the topic stays there
+    assert "不需要" in reply and "延续注册" in reply
+    everyone = running_bot.text("他们三个里哪几个要一寸照", me)
+    assert "小王（初始注册）" in everyone and "老张（注销注册）" in everyone and "小李（延续注册）" in everyone
+    assert "可以" in running_bot.text("小李现在能报延续吗", me)
