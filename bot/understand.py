@@ -8,7 +8,8 @@ lands on the right facts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from copy import copy
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -121,7 +122,14 @@ class Reader:
 
     def read(self, text: str, today: Optional[date] = None, context: Optional[str] = None) -> Analysis:
         """`context` is the procedure being discussed: it satisfies a policy's context words
-        (最早提前多久, asked while discussing 延续注册)."""
+        (最早提前多久, asked while discussing 延续注册).
+
+        A turn and the questions before it are read again and again (follow-ups, clauses): the
+        reading is remembered, and each caller gets its own copy to resolve against the state."""
+        return _copied(self._read(text, today, context))
+
+    @lru_cache(maxsize=4096)  # one Reader per process (understand.default), so the cache lives as long
+    def _read(self, text: str, today: Optional[date], context: Optional[str]) -> Analysis:
         a = Analysis(text=text, today=today)
         mentions = self.procedure_mentions(text)
         a.procedures = [pid for pid, _, _ in mentions]
@@ -360,7 +368,7 @@ class Reader:
                 continue
             # 没有其他注册证书 denies a policy's case; 还没有监理锁，想办一个 is still about the lock
             negation = CORRECTING if name.startswith("contact:") else NEGATION
-            if any(_mentioned(text, c, cues, negation) for c in cues):
+            if any(c in text and _mentioned(text, c, cues, negation) for c in cues):
                 scored[name] = priority
         for name, priority, pattern in self._topic_patterns:
             m = pattern.search(text)
@@ -384,6 +392,11 @@ class Reader:
             if digits in text:
                 first[topic] = min(first.get(topic, len(text)), text.find(digits))
         return first
+
+
+def _copied(a: Analysis) -> Analysis:
+    """A copy whose lists and dicts the caller may change (the knowledge objects it points to are shared)."""
+    return replace(a, **{f.name: copy(getattr(a, f.name)) for f in fields(a) if isinstance(getattr(a, f.name), (list, dict))})
 
 
 def _close(a: Tuple[int, int], b: Tuple[int, int], gap: int = 4) -> bool:
