@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import knowledge, status, understand
+from bot import knowledge, lexicon, status, understand
 from bot import state as dialogue_state
 from bot.dialogue import Responder, State, Turn
 from bot.normalise import normalise, normalise_words
@@ -78,7 +78,8 @@ class ActionAnswer(Action):
         turn = turn_from(tracker)
         if tracker.get_slot("case_no"):  # a lookup just failed: a name or ID last four alone tries it again
             identity = turn.identity(bare=True)
-            if identity and status.plausible_identity(identity) and not understand.default().read(turn.text).procedures:
+            retry = not understand.default().read(turn.text).procedures or lexicon.pattern("MISTYPED").search(turn.text)
+            if identity and status.plausible_identity(identity) and retry:  # 李华 / 名字记错了，是李华
                 return [FollowupAction("status_form")]
             return await self.run_answer(dispatcher, turn, state) + [SlotSet("case_no", None)]
         return await self.run_answer(dispatcher, turn, state)

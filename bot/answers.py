@@ -517,9 +517,14 @@ def policy(kb: Knowledge, pol: Policy, yes_no: bool = False) -> List[Message]:
 
 
 def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[float], yes_no: bool,
-            today: Optional[date] = None) -> List[Message]:
+            today: Optional[date] = None, missed: bool = False) -> List[Message]:
+    """The renewal window for an expiry date (or the rule, without one). `missed`: asked what if
+    the declaration comes after the expiry (要是过了期再报还来得及吗)."""
     pol = kb.policy("renewal_window")
     allowed = pol.months_early
+    if missed:
+        when = f"您的注册证书{expiry.describe()}到期，须在此前申报并提交。" if expiry is not None else ""
+        return [{"text": f"来不及。延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。{when}"}]
     if expiry is not None:
         w = renewal_window(expiry.value, allowed, today)
         when = expiry.describe()

@@ -106,6 +106,8 @@ QUESTION_WORDS = lexicon.pattern("QUESTION_WORDS")  # a clause that asks somethi
 WINDOW_ASKED = lexicon.pattern("WINDOW_ASKED")  # 小李现在能报吗
 NAME_GIVEN = lexicon.pattern("NAME_GIVEN")  # 我叫孙丽: case details
 # used inside the functions below (knowledge/lexicon.yml has their examples)
+DENIES_ONE = lexicon.pattern("DENIES_ONE")  # 不是公司改名，是我自己的名字改了
+MISSED_DEADLINE = lexicon.pattern("MISSED_DEADLINE")  # 要是过了期再报还来得及吗
 CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登报要多少钱？: one clause from the next
 SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
 LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
@@ -229,6 +231,7 @@ class Responder:
         if a.procedures == read:  # no colleague referred to
             self._kept_in_context(a, state)
             self._loose_name_in_context(turn.text, a, state)
+            self._after_approval_in_context(a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
@@ -251,15 +254,26 @@ class Responder:
             return
         if a.procedures and state.procedure not in a.procedures and not a.ambiguity:  # 补办 / 变更 name a kind: not this
             a.procedures = [state.procedure]
-        linked = self._linked_owner(a.materials, state.procedure)
+        linked = self._linked_owner(a.materials, state.procedure) or self._discussed_owner(a.materials, state)
         if linked and a.procedures in ([], [state.procedure]) and not a.ambiguity:
             a.procedures = [linked]  # 身份证姓名等其他变更, then 情况说明要盖章吗: the reissue that follows it
+
+    def _after_approval_in_context(self, a: Analysis, state: State) -> None:
+        """企业更名 under discussion, then 批下来以后还要再去办补办吗: what follows approval is the
+        procedure's own collection (贴条), not the collection of a 补办 it does not lead to."""
+        if not (a.ambiguity and state.procedure and "collect" in a.aspects and a.yes_no) or a.procedures:
+            return
+        current = self.kb.procedure(state.procedure)
+        linked = {current.collection.next_procedure if current.collection else None,
+                  getattr(self._before(current), "id", None)}
+        if current.collection and not set(a.ambiguity.candidates) & ({state.procedure} | linked):
+            a.procedures, a.ambiguity = [state.procedure], None
 
     @staticmethod
     def _loose_name_in_context(text: str, a: Analysis, state: State) -> None:
         """A word that names several procedures (改名 / 更名 / 变更) read as the one of them this
         conversation is about: 改名的批下来以后呢, after 公司上个月改名了, is the company's."""
-        if a.named or a.corrected or len(a.procedures) != 1:
+        if a.named or a.corrected or len(a.procedures) != 1 or DENIES_ONE.search(text):
             return
         discussed = {state.procedure, state.previous_procedure, *people.procedures_of(state.people)} - {None}
         for word, pids in LOOSE_NAMES.items():
@@ -548,7 +562,7 @@ class Responder:
             picked = self.reader.choose(turn.text, state.pending_candidates, ambiguity)
             if picked:
                 return picked, "clarified"
-        if len(a.procedures) == 1 and not a.aspects and state.last_aspect and _elliptical(turn.text):
+        if len(a.procedures) == 1 and not a.aspects and not a.materials and state.last_aspect and _elliptical(turn.text):
             return a.procedures[0], "elliptical"
         return None, None
 
@@ -698,6 +712,17 @@ class Responder:
                 return q
         return None
 
+    def _discussed_owner(self, kinds: List[str], state: State) -> Optional[str]:
+        """When an HR clerk has several colleagues' procedures in play (公司改名, 小李延续, 小陈转入),
+        a material the procedure in context lacks and only one of the others needs (营业执照) is
+        about that one; with a single topic, the topic in context stands (延续注册不需要营业执照)."""
+        current = self.kb.procedure(state.procedure)
+        if all(self._asks_for(current, k) for k in kinds):
+            return None
+        others = {pid for pid in people.procedures_of(state.people) if pid != state.procedure}
+        having = [pid for pid in others if all(self._asks_for(self.kb.procedure(pid), k) for k in kinds)]
+        return having[0] if len(having) == 1 else None
+
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
         owners = [p.id for p in self.kb.procedures
@@ -729,14 +754,14 @@ class Responder:
         """Narrow an ambiguity by the conversation (身份证变更 → 变更后补办) and by what
         is asked (only procedures with a 领取 step can answer a collection question)."""
         candidates = list(a.ambiguity.candidates)
-        if aspect == "collect":
-            candidates = [c for c in candidates if self.kb.procedure(c).collection] or candidates
-        if state.procedure:
+        if state.procedure:  # the conversation first: 补办完了新证怎么领, in item 9's conversation, is item 9's
             current = self.kb.procedure(state.procedure)
             nxt = current.collection.next_procedure if current.collection else None
             for pid in (current.id, nxt):
                 if pid in candidates:
                     return [pid]
+        if aspect == "collect":
+            candidates = [c for c in candidates if self.kb.procedure(c).collection] or candidates
         named = [pid for pid in dict.fromkeys(people.procedures_of(state.people)) if pid in candidates]
         if len(named) == 1:  # 还有个员工离职要注销 … 离职那个呢: the one named earlier
             return named
@@ -943,7 +968,7 @@ class Responder:
         when one was named with it (小李：可以…)."""
         messages: List[dict] = []
         for expiry in (a.expiries if len(a.expiries) > 1 else [a.expiry]):
-            said = answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today)
+            said = answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today, missed=bool(MISSED_DEADLINE.search(a.text)))
             owner = a.expiry_owners.get(expiry.value.isoformat()) if expiry else None
             if owner and said and said[0].get("text"):
                 said = [{**said[0], "text": f"{owner}：{said[0]['text']}"}] + said[1:]

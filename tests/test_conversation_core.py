@@ -178,3 +178,14 @@ def test_a_blocked_answer_is_not_sent(responder, monkeypatch):
     monkeypatch.setattr(check, "problems", lambda *args, **kwargs: ["forced"])
     reply, shown = say(responder, State(), "初始注册需要带什么材料")
     assert reply.route == "blocked:aspect" and not reply.understood and "初始注册申请表" not in shown
+
+
+def test_the_console_shows_which_route_answered_in_chinese(tmp_path):
+    from bot.console.pages import message_item
+    from bot.gateway.store import ConversationStore
+    store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
+    conversation = store.conversation("web", "visitor-1").id
+    store.add_bot_messages(conversation, [{"text": "不需要。"}], {"intent": "ask_materials", "confidence": 0.9,
+                                                                  "understood": True, "route": "aspect"})
+    shown = str(message_item(store.history(conversation)[-1]))
+    assert "答复：业务解答" in shown and "aspect" not in shown
