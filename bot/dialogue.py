@@ -108,6 +108,7 @@ NAME_GIVEN = lexicon.pattern("NAME_GIVEN")  # 我叫孙丽: case details
 # used inside the functions below (knowledge/lexicon.yml has their examples)
 DENIES_ONE = lexicon.pattern("DENIES_ONE")  # 不是公司改名，是我自己的名字改了
 MISSED_DEADLINE = lexicon.pattern("MISSED_DEADLINE")  # 要是过了期再报还来得及吗
+DONE_WITH = lexicon.pattern("DONE_WITH")  # 补办完了新证怎么领
 CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登报要多少钱？: one clause from the next
 SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
 LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
@@ -232,6 +233,7 @@ class Responder:
             self._kept_in_context(a, state)
             self._loose_name_in_context(turn.text, a, state)
             self._after_approval_in_context(a, state)
+            self._shared_name_in_context(a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
@@ -257,6 +259,19 @@ class Responder:
         linked = self._linked_owner(a.materials, state.procedure) or self._discussed_owner(a.materials, state)
         if linked and a.procedures in ([], [state.procedure]) and not a.ambiguity:
             a.procedures = [linked]  # 身份证姓名等其他变更, then 情况说明要盖章吗: the reissue that follows it
+
+    def _shared_name_in_context(self, a: Analysis, state: State) -> None:
+        """The guide calls two procedures 遗失补办 (item 4 and item 9): in the conversation of item 8,
+        whose next step is item 9, 这个遗失补办要带什么 is item 9."""
+        if len(a.procedures) != 1 or a.procedures[0] not in a.named or not state.procedure or a.corrected:
+            return
+        current = self.kb.procedure(state.procedure)
+        near = {current.id, current.collection.next_procedure if current.collection else None,
+                getattr(self._before(current), "id", None)} - {None}
+        named = self.kb.procedure(a.procedures[0])
+        twins = [p.id for p in self.kb.procedures if p.name == named.name and p.id != named.id and p.id in near]
+        if twins and named.id not in near and named.title not in a.text:
+            a.procedures = twins[:1]
 
     def _after_approval_in_context(self, a: Analysis, state: State) -> None:
         """企业更名 under discussion, then 批下来以后还要再去办补办吗: what follows approval is the
@@ -358,7 +373,7 @@ class Responder:
             or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 8)))
         if a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing and not generic):
             return False
-        if self._chitchat(turn) or not state.last_question:
+        if self._chitchat(turn) or not state.last_question or (state.case_stage and NEXT_ASKED.search(turn.text)):
             return False
         return (_elliptical(turn.text) or supposing
                 or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP or bool(WHY.search(turn.text)) and len(turn.text) <= 20))
@@ -438,6 +453,9 @@ class Responder:
             return
         label, pid, expiry = person
         a.procedures, a.ambiguity, a.person = [pid], None, label
+        if expiry and pid == "renewal" and date.fromisoformat(expiry) < today and NEXT_ASKED.search(text) and not a.materials:
+            a.silent = self.kb.language.silent_topic("after_expiry")  # 小吴已经过期了 … 那小吴该怎么办
+            return
         window = WINDOW_ASKED.search(text) or (_elliptical(text) and WINDOW_ASKED.search(state.last_question or ""))
         if expiry and pid == "renewal" and not a.expiry and not a.materials and window:
             a.expiry, a.expiries = ExpiryDate(date.fromisoformat(expiry)), []
@@ -816,7 +834,7 @@ class Responder:
             lead = [{"text": f"不能一起办理。按办事指南，先办{before.title}，审核通过后再办{p.title}："}] if a.yes_no else []
             return lead + answers.steps(kb, before)  # 姓名变更和补办新证能一起报吗: the change first, approved, then this
         if aspect == "collect" and not p.collection:
-            if "受理" in a.stages and REISSUE_SAID.search(a.text):  # 改名后补办，交到窗口以后还要去领吗
+            if ("受理" in a.stages or DONE_WITH.search(a.text)) and REISSUE_SAID.search(a.text):  # 改名后补办，交到窗口以后还要去领吗
                 return answers.collection(kb, p)  # the guide's two steps, no collection
             if before:  # the step that leads to this procedure is what "after approval" means
                 return _yes(a, need_stage=False) + answers.collection(kb, before)
@@ -928,7 +946,8 @@ class Responder:
             kind, ident = topic.split(":", 1)
             if kind == "policy" and ident == "renewal_window":
                 messages += self._renewal_verdicts(a)
-                procedure = "renewal"
+                procedure = procedure if a.procedures and procedure != "renewal" and a.person is None \
+                    and a.expiry_owners else "renewal"  # 小林的要带什么 beside 老何's date: 小林's stays
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
@@ -947,7 +966,7 @@ class Responder:
         lines = []
         asks_window = bool(WINDOW_ASKED.search(c.turn.text)) and not c.a.materials
         question = [x for x in LIST_HEAD_BREAK.split(c.turn.text) if x.strip()][-1]  # 我手上有四件事：…。哪几个要…
-        for label, pid, expiry in people.named(c.state.people):
+        for label, pid, expiry in people.everyone(c.state.people):
             p = self.kb.procedure(pid)
             if asks_window and pid == "renewal" and expiry:
                 said = answers.renewal(self.kb, ExpiryDate(date.fromisoformat(expiry)), None, True, c.today)
@@ -958,7 +977,7 @@ class Responder:
                                 last_aspect=None, pending_question=None, pending_candidates=[])
                 said = self._respond(Turn(text=question), alone, c.today).messages
             first = next((m["text"] for m in said if m.get("text")), "")
-            lines.append(f"{label}（{p.title}）：" + (first.split("\n")[0] if c.a.yes_no or asks_window or c.a.materials else first))
+            lines.append((f"{label}（{p.title}）：" if label else f"{p.title}：") + (first.split("\n")[0] if c.a.yes_no or asks_window or c.a.materials else first))
         if not lines:
             return Reply([{"text": "您提到的同事中没有给出到期日期的延续注册。请告诉我各自的证书到期日期。"}], c.state)
         return Reply([{"text": "\n".join(lines)}], replace(c.state, last_question=c.turn.text, last_aspect=c.aspect or "materials"))
@@ -1046,7 +1065,7 @@ def _yes(a: Analysis, need_stage: bool = True) -> List[dict]:
     (还需要跑窗口吗 → the 受理 step), or a step that leads to the one asked about."""
     if a.yes_no and a.stages and NOT_NEEDED.search(a.text):  # 已经上报了，是不是就不用再跑窗口了
         return [{"text": "不是，还需要。"}]
-    need = any(w in a.text for w in ("需要", "要不要", "还要", "必须", "得去", "用不用"))
+    need = any(w in a.text for w in ("需要", "要不要", "还要", "必须", "得去", "用不用", "都要"))
     return [{"text": "需要。"}] if a.yes_no and need and (a.stages or not need_stage) else []
 
 
@@ -1137,7 +1156,9 @@ class Ctx:
 
     @cached_property
     def about_case(self) -> Optional[List[dict]]:
-        return None if self.asks_person else self.r._about_looked_up_case(self.turn, self.a, self.state)
+        if self.asks_person or (self.silent and not self.a.gives_case_no):  # 重新传完要多久审核: the guide does not say
+            return None
+        return self.r._about_looked_up_case(self.turn, self.a, self.state)
 
     @cached_property
     def stage(self):

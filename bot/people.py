@@ -17,7 +17,7 @@ _SURNAME = "[" + "".join(sorted(SURNAMES)) + "]"
 # 老王 / 小陈 / 张工 / 同事A / A / 一个同事 / 另一个同事: how a colleague is named in passing
 LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?![作程资厂地具人会期钱种龄商])|"
                    r"(另一个|另外一个|一个)(?:同事|员工|人)")
-CLAUSE = re.compile(r"[,，;；。?？!！]")
+CLAUSE = re.compile(r"[,，;；。?？!！、]")  # 老刘离职注销、小周初始注册、小谢增加专业: one colleague a clause
 ORDINAL = re.compile(r"第([一二两1-2])(?:个|位)(?:人|同事|员工)?")
 OTHER = re.compile(r"另一个|另外一个|另一位|另外那个")
 FIRST_ONLY = re.compile(r"先(?:说|问|讲|看|答)(?:一下)?(.{1,8}?)(?:的|那个)")
@@ -67,6 +67,11 @@ def procedures_of(people: Sequence[str]) -> List[str]:
 def named(people: Sequence[str]) -> List[Tuple[str, str, str]]:
     """The colleagues named by a label (not the unnamed "#…" procedures), in order."""
     return [parse(entry) for entry in people if not entry.startswith("#")]
+
+
+def everyone(people: Sequence[str]) -> List[Tuple[str, str, str]]:
+    """Every procedure in play: the colleagues by label, then the unnamed ones (公司改名) with an empty label."""
+    return named(people) + [("", pid, expiry) for label, pid, expiry in map(parse, people) if label.startswith("#")]
 
 
 def expiries_in(text: str, expiry_in) -> Dict[str, str]:
