@@ -33,6 +33,7 @@ test: train
 
 bench: train
 	$(PY) -m bench.run
+	$(PY) -m bench.core
 
 nlu-assets: install
 	$(PY) -m bot nlu-assets

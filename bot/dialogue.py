@@ -270,7 +270,8 @@ class Responder:
                 getattr(self._before(current), "id", None)} - {None}
         named = self.kb.procedure(a.procedures[0])
         twins = [p.id for p in self.kb.procedures if p.name == named.name and p.id != named.id and p.id in near]
-        if twins and named.id not in near and named.title not in a.text:
+        if twins and named.id not in near and named.name in a.text and named.title not in a.text \
+                and not DENIES_ONE.search(a.text):  # 不是丢了，是改名后换证 names its own
             a.procedures = twins[:1]
 
     def _after_approval_in_context(self, a: Analysis, state: State) -> None:

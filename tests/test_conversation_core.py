@@ -189,3 +189,9 @@ def test_the_console_shows_which_route_answered_in_chinese(tmp_path):
                                                                   "understood": True, "route": "aspect"})
     shown = str(message_item(store.history(conversation)[-1]))
     assert "答复：业务解答" in shown and "aspect" not in shown
+
+
+def test_the_core_benchmark_replays_conversations_and_reports_its_figures():
+    from bench import core
+    figures = core.time_core([["初始注册要带什么", "那要照片吗"], ["延续注册收费吗"]])
+    assert figures["turns"] == 3 and set(figures) >= {"p50_ms", "p95_ms", "mean_ms", "turn_30_ms"}
