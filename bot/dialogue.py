@@ -256,7 +256,7 @@ class Responder:
             return
         if a.procedures and state.procedure not in a.procedures and not a.ambiguity:  # 补办 / 变更 name a kind: not this
             a.procedures = [state.procedure]
-        linked = self._linked_owner(a.materials, state.procedure) or self._discussed_owner(a.materials, state)
+        linked = self._linked_owner(a.materials, state.procedure)
         if linked and a.procedures in ([], [state.procedure]) and not a.ambiguity:
             a.procedures = [linked]  # 身份证姓名等其他变更, then 情况说明要盖章吗: the reissue that follows it
 
@@ -730,17 +730,6 @@ class Responder:
                     and not all(self._asks_for(p, k) for k in kinds):
                 return q
         return None
-
-    def _discussed_owner(self, kinds: List[str], state: State) -> Optional[str]:
-        """When an HR clerk has several colleagues' procedures in play (公司改名, 小李延续, 小陈转入),
-        a material the procedure in context lacks and only one of the others needs (营业执照) is
-        about that one; with a single topic, the topic in context stands (延续注册不需要营业执照)."""
-        current = self.kb.procedure(state.procedure)
-        if all(self._asks_for(current, k) for k in kinds):
-            return None
-        others = {pid for pid in people.procedures_of(state.people) if pid != state.procedure}
-        having = [pid for pid in others if all(self._asks_for(self.kb.procedure(pid), k) for k in kinds)]
-        return having[0] if len(having) == 1 else None
 
     def _owner_of(self, kinds: List[str]) -> List[str]:
         """The procedure that alone asks for these materials (工商变更证明 → 企业更名), if any."""
