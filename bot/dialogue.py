@@ -11,7 +11,6 @@ from functools import cached_property
 from datetime import date
 from typing import List, Optional, Tuple
 
-import json
 
 from rapidfuzz import fuzz, process
 
@@ -207,7 +206,7 @@ class Responder:
     def _answered_besides(self, c: "Ctx", pid: Optional[str]) -> Optional[Reply]:
         """The clauses of a question that do not ask about the silent topic, answered on their own
         (遗失补办在哪登报？登报要多少钱？ → 在哪登报), when they ask something of the guide."""
-        clauses = [x for x in CLAUSE_BREAK.split(c.turn.text) if x.strip()]
+        clauses = _clause_list(c.turn.text)
         rest = [x for x in clauses if not any(cue in x for cue in c.silent.cues)]
         if not rest or len(rest) == len(clauses):
             return None
@@ -265,9 +264,7 @@ class Responder:
         whose next step is item 9, 这个遗失补办要带什么 is item 9."""
         if len(a.procedures) != 1 or a.procedures[0] not in a.named or not state.procedure or a.corrected:
             return
-        current = self.kb.procedure(state.procedure)
-        near = {current.id, current.collection.next_procedure if current.collection else None,
-                getattr(self._before(current), "id", None)} - {None}
+        near = {state.procedure, *self._linked(self.kb.procedure(state.procedure))}
         named = self.kb.procedure(a.procedures[0])
         twins = [p.id for p in self.kb.procedures if p.name == named.name and p.id != named.id and p.id in near]
         if twins and named.id not in near and named.name in a.text and named.title not in a.text \
@@ -280,9 +277,7 @@ class Responder:
         if not (a.ambiguity and state.procedure and "collect" in a.aspects and a.yes_no) or a.procedures:
             return
         current = self.kb.procedure(state.procedure)
-        linked = {current.collection.next_procedure if current.collection else None,
-                  getattr(self._before(current), "id", None)}
-        if current.collection and not set(a.ambiguity.candidates) & ({state.procedure} | linked):
+        if current.collection and not set(a.ambiguity.candidates) & {state.procedure, *self._linked(current)}:
             a.procedures, a.ambiguity = [state.procedure], None
 
     @staticmethod
@@ -347,7 +342,7 @@ class Responder:
         the story is background, when only the last clause asks, and asks what to bring (the
         expiry's verdict stays: it answers for the procedure too). Not 材料还没交，怎么办: there the
         story is the question."""
-        clauses = [x for x in CLAUSE_BREAK.split(a.text) if x.strip()]
+        clauses = _clause_list(a.text)
         if len(clauses) < 2 or not a.topics or not (a.procedures or state.procedure):
             return
         context = a.procedures[0] if a.procedures else state.procedure
@@ -437,7 +432,7 @@ class Responder:
         a.expiry_owners = {iso: label for label, iso in dates.items()}
         known = people.merged(state.people, found, dates)
         if len(a.procedures) > 1:
-            last_clause = [c for c in CLAUSE_BREAK.split(text) if c.strip()][-1]
+            last_clause = _clause_list(text)[-1]
             focus = (people.first_only(text, found, self.reader.procedures_in)
                      or (people.asked_about(last_clause, known, None) if found else None))
             if focus:
@@ -724,9 +719,8 @@ class Responder:
         """The procedure that follows or leads to `pid` (item 8 → item 9) when it, and not `pid`,
         asks for these materials: in item 8's conversation, 情况说明 is the reissue's."""
         p = self.kb.procedure(pid)
-        before = self._before(p)
-        for q in (p.collection.next_procedure if p.collection else None, before.id if before else None):
-            if q and all(self._asks_for(self.kb.procedure(q), k) for k in kinds) \
+        for q in self._linked(p):
+            if all(self._asks_for(self.kb.procedure(q), k) for k in kinds) \
                     and not all(self._asks_for(p, k) for k in kinds):
                 return q
         return None
@@ -854,8 +848,13 @@ class Responder:
     def _asks_both(self, text: str) -> bool:
         """交啥材料，批了以后领证又要带啥: one clause about handing in, another about collecting
         (not 名单公布了，去拿证要带啥, which asks only about collecting)."""
-        clauses = [set(self.reader.read(c).aspects) for c in CLAUSE_BREAK.split(text) if c.strip()]
+        clauses = [set(self.reader.read(c).aspects) for c in _clause_list(text)]
         return any("materials" in c and "collect" not in c for c in clauses) and any("collect" in c for c in clauses)
+
+    def _linked(self, p: Procedure) -> List[str]:
+        """The procedures one follows from or leads to (item 8 → item 9), the next one first."""
+        before = self._before(p)
+        return [q for q in (p.collection.next_procedure if p.collection else None, before.id if before else None) if q]
 
     def _before(self, p: Procedure) -> Optional[Procedure]:
         """The procedure whose approval leads to `p` (身份证姓名等其他变更 → 变更后补办)."""
@@ -1088,8 +1087,13 @@ def _stamp_only(a: Analysis) -> bool:
     return "贴条" in a.text and not a.yes_no and not STAMPS_CONTRASTED.search(a.text)
 
 
+def _clause_list(text: str) -> List[str]:
+    """The clauses of a message, empty ones dropped."""
+    return [c for c in CLAUSE_BREAK.split(text) if c.strip()]
+
+
 def _clauses(text: str) -> int:
-    return len([c for c in CLAUSE_BREAK.split(text) if c.strip()])
+    return len(_clause_list(text))
 
 
 def _elliptical(text: str) -> bool:
@@ -1206,7 +1210,6 @@ class Ctx:
 
     @cached_property
     def order(self) -> Optional[Procedure]:
-        self.aspect  # noqa: B018 - worked out first, as the aspect may widen the reading
         return self.r._order_question(self.a)
 
     @cached_property
