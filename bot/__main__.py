@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from bot.services import private_files
+    private_files()  # every command may create files under var/: this user's only
     args = _parser().parse_args(argv)
 
     if args.command == "staff":

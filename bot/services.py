@@ -3,6 +3,7 @@ our gateway. Used by `make run`, by the tests (on free ports, with a temporary v
 and by the benchmark, so all three run the bot the same way."""
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import signal
@@ -18,6 +19,41 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PRIVATE = 0o077  # umask: var/ holds password hashes, names and ID digits, trackers and logs
+PR_SET_PDEATHSIG = 1
+
+
+def private_files() -> None:
+    """From now on this process creates directories 0700 and files 0600."""
+    os.umask(PRIVATE)
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Files an older version left readable by others under var/ become this user's only."""
+    for item in path.rglob("*"):
+        try:
+            mode = item.stat().st_mode
+            if mode & 0o077 and not item.is_symlink():
+                item.chmod(mode & 0o700)
+        except OSError:
+            pass
+
+
+def _child_setup() -> None:
+    """Runs in each child between fork and exec: private files, and the child is sent
+    SIGTERM when its parent dies, even by kill -9 (Linux's parent-death signal), so
+    no process of ours runs on unsupervised."""
+    private_files()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own stop still applies
+        pass
 
 
 def free_port() -> int:
@@ -58,9 +94,10 @@ class Settings:
             return token
         path = self.var_dir / "rasa_api_token"
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(24))
-            path.chmod(0o600)
+            private_dir(self.var_dir)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(24))
         return path.read_text().strip()
 
     def environment(self) -> Dict[str, str]:
@@ -84,10 +121,11 @@ class Process:
         self.popen: Optional[subprocess.Popen] = None
 
     def start(self) -> "Process":
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "ab")
-        self.popen = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        private_dir(self.log.parent)
+        out = os.fdopen(os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        with out:
+            self.popen = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                          start_new_session=True, preexec_fn=_child_setup)
         return self
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -127,10 +165,12 @@ def action_server(s: Settings) -> Process:
 
 
 def rasa_server(s: Settings, model: Path) -> Process:
-    # the HTTP API (for pausing a conversation a person has taken over) needs the token
-    cmd = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(s.rasa_port), "--interface", s.host,
-           "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml"),
-           "--enable-api", f"--auth-token={s.api_token()}"]  # "=": a token may start with "-"
+    # The HTTP API (for pausing a conversation a person has taken over) needs the token; it
+    # goes in the environment (readable by this user only), never on the command line, which
+    # every local user can read in /proc/PID/cmdline: bot.rasa_entry adds it in-process.
+    cmd = [str(BIN / "python"), "-m", "bot.rasa_entry", "run", "--model", str(model), "--port", str(s.rasa_port),
+           "--interface", s.host, "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+           "--enable-api"]
     return Process("rasa", cmd, s.environment(), s.var_dir / "logs" / "rasa.log", f"{s.rasa_url}/")
 
 
@@ -141,7 +181,8 @@ def gateway(s: Settings) -> Process:
 
 def start_all(s: Settings, model: Path, with_gateway: bool = True) -> List[Process]:
     """Start the action server, Rasa and the gateway; wait until all answer."""
-    s.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(s.var_dir)
+    tighten(s.var_dir)
     procs = [action_server(s).start(), rasa_server(s, model).start()]
     if with_gateway:
         procs.append(gateway(s).start())
