@@ -10,11 +10,13 @@ import re
 from datetime import date
 from typing import Iterable, List, Optional, Sequence
 
+from bot import lexicon
 from bot.dates import ExpiryDate, chinese_date, renewal_window
 from bot.knowledge import Contact, Knowledge, Material, MaterialKind, Policy, Procedure, SilentTopic, Step
 
 Message = dict
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+DO_WITHOUT = lexicon.pattern("DO_WITHOUT")  # 证书原件不带行不行
 NEED = re.compile(r"必须|需要|要不要|需不需要|得带|得交|要带|要交")  # 要…吗 asks need, not acceptability
 ACCEPTABLE = re.compile(r"行吗|行不行|可以吗|可不可以|算不算|算数|管用|有效吗|认不认|认吗|能用吗|能不能用")  # 县里的报纸行吗
 COPIES = {1: "一份", 2: "两份", 3: "三份"}
@@ -250,10 +252,23 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
     return [{"text": "\n".join(parts), "buttons": follow_up_buttons(p, skip="materials")}]
 
 
-def _found_material_part(kb: Knowledge, p: Procedure, kind: str, step: Step, m: Material, *, kinds: Sequence[str],
-                         form: Optional[str], yes_no: bool, lacking: Sequence[str], only: bool, question: str,
-                         besides: bool, asks_need: bool) -> str:
-    """material_focus's sentence for a material the guide lists at the step asked about."""
+def _found_material_part(kb: Knowledge, p: Procedure, kind: str, step: Step, m: Material, **asked) -> str:
+    """material_focus's sentence for a material the guide lists at the step asked about; 不带行不行
+    (may it be left out) is answered 不行 first."""
+    said = _found_material_sentence(kb, p, kind, step, m, **asked)
+    if not DO_WITHOUT.search(asked["question"]):
+        return said
+    for verdict in ("需要原件。", "需要。", "是的，", "是的。"):
+        if said.startswith(verdict):
+            said = said[len(verdict):]
+            break
+    return "不行，需要带。" + said
+
+
+def _found_material_sentence(kb: Knowledge, p: Procedure, kind: str, step: Step, m: Material, *, kinds: Sequence[str],
+                             form: Optional[str], yes_no: bool, lacking: Sequence[str], only: bool, question: str,
+                             besides: bool, asks_need: bool) -> str:
+    """The sentence itself: needed, in which form, how many, where."""
     where_text = f"{step.stage}时" if step.stage != "受理" else "受理时"
     others = [x for x in step.materials + step.bring if x.kind not in kinds]
     if only and others:  # 只带证书去行不行: not enough, name the rest
@@ -296,6 +311,17 @@ def _need_sentence(p: Procedure, step: Step, m: Material, where_text: str) -> st
     elif step.place:  # 领证带个介绍信就行吧: and where to take it
         need += f"至{step.place}{step.purpose or '办理'}"
     return need
+
+
+def unlisted_material(kb: Knowledge, p: Procedure, document: str, substitute: bool) -> List[Message]:
+    """退休证行不行: whether another document is accepted, which the guide does not say; 要带毕业证吗:
+    the guide lists what to bring, and that is not on the list. Either way, the list."""
+    if substitute:
+        head = (f"办事指南中没有关于能否用{document}代替所列材料的说明，我不能给您确切的答复，以免误导您。"
+                f"如需确认，您可以查看咨询电话或转人工客服。")
+    else:
+        head = f"不需要。办事指南中{p.title}的办理材料里没有{document}。"
+    return [{"text": head + "\n" + "\n".join(_step_list(p, p.intake, ())), "buttons": follow_up_buttons(p, skip="materials")}]
 
 
 def _step_list(p: Procedure, listed: Step, kinds: Sequence[str]) -> List[str]:
@@ -517,20 +543,23 @@ def policy(kb: Knowledge, pol: Policy, yes_no: bool = False) -> List[Message]:
 
 
 def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[float], yes_no: bool,
-            today: Optional[date] = None, missed: bool = False) -> List[Message]:
+            today: Optional[date] = None, missed: bool = False, planned: Optional[date] = None) -> List[Message]:
     """The renewal window for an expiry date (or the rule, without one). `missed`: asked what if
-    the declaration comes after the expiry (要是过了期再报还来得及吗)."""
+    the declaration comes after the expiry (要是过了期再报还来得及吗); `planned`: the day the user
+    means to hand in on (打算1月25日再去交), judged instead of today."""
     pol = kb.policy("renewal_window")
     allowed = pol.months_early
+    if planned is not None and expiry is not None:
+        return [{"text": _planned_verdict(expiry, planned, allowed)}]
     if missed:
         when = f"您的注册证书{expiry.describe()}到期，须在此前申报并提交。" if expiry is not None else ""
-        return [{"text": f"来不及。延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。{when}"}]
+        return [{"text": f"来不及。延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。{when}{AFTER_EXPIRY}"}]
     if expiry is not None:
         w = renewal_window(expiry.value, allowed, today)
         when = expiry.describe()
         if w.expired:
             text = (f"不能办理延续注册。您的注册证书已于{when}到期，今天是{chinese_date(w.today)}。"
-                    f"延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。")
+                    f"延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。{AFTER_EXPIRY}")
         elif w.open_now:
             text = (f"可以，现在就可以申报延续注册。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
@@ -550,6 +579,23 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
         return [{"text": f"不可以。延续注册至多可提早{_months(allowed)}申报，且需在有效期内申报并提交。"}]
     text = pol.answer + "\n告诉我您的证书到期日期（例如：2027年3月15日到期），我可以帮您算出最早什么时候可以申报。"
     return [{"text": text}]
+
+
+AFTER_EXPIRY = "有效期过了以后如何处理，办事指南中没有说明，如需确认，您可以查看咨询电话或转人工客服。"
+
+
+def _planned_verdict(expiry: ExpiryDate, planned: date, allowed: int) -> str:
+    """打算2027年1月25日再去交，来得及吗: that day against the window, not today."""
+    w = renewal_window(expiry.value, allowed, planned)
+    when, day = expiry.describe(), chinese_date(planned)
+    if w.expired or planned > expiry.value:
+        return (f"来不及。您的注册证书{when}到期，延续注册需在有效期内申报并提交，{day}已过有效期。"
+                f"请在{when}前申报并提交。{AFTER_EXPIRY}")
+    if not w.open_now:
+        return (f"{day}还不能申报。延续注册至多可提早{_months(allowed)}申报：您的注册证书{when}到期，"
+                f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
+    return (f"来得及。{day}在可申报的时间内：您的注册证书{when}到期，最早可在{chinese_date(w.opens)}申报，"
+            f"须在{when}有效期届满前申报并提交。")
 
 
 def _months(n: int) -> str:

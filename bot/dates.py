@@ -25,7 +25,7 @@ _DATE_LIKE = re.compile(r"\d{1,4}\s*[年./\-]\s*\d{1,2}|[一二三四五六七�
 _NEXT_YEAR_WORDS = re.compile(r"过了年|过完年|年后的?")  # 过了年2月份到期 → 明年2月
 _NEW_YEAR = re.compile(r"元旦(?:过后|之后|以后|后)?\s*((\d+|[一二两三四五六七八九十半]+)\s*个?\s*(天|周|星期|礼拜|月))?[^,，。]{0,6}(到期|过期|届满)")
 _MONTHS_AND_DAYS = re.compile(r"(还有|还剩|再过)\s*(\d+|[一二两三四五六七八九十]+)\s*个月\s*(?:零|又)\s*(\d+|[一二两三四五六七八九十]+)\s*天")
-_MONTH_ONLY = re.compile(r"(?<![\d年/.\-])(\d{1,2}|[一二三四五六七八九十]{1,2})\s*月份?(?![\d一二三四五六七八九十]|\s*\d|[日号底初中])")
+_MONTH_ONLY = re.compile(r"(?<![\d年/.\-])(\d{1,2}|[一二三四五六七八九十]{1,2})\s*月份?(?![\d一二三四五六七八九十]|\s*\d|[日号初中])")
 _PAST = re.compile(r"(已经|已|早就|就)[^,，。]{0,4}(到期|过期)|(到期|过期)了")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _N = r"(\d+|[一二两三四五六七八九十百零半]+)"
@@ -36,6 +36,13 @@ _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期|礼拜)\s*(�
 _AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期|礼拜)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
 _THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三四五六七八九十]+)\s*月(?:\s*(\d{1,2}|[一二三四五六七八九十]+)\s*[日号]?)?")
+
+
+# A date the user plans to hand in on (打算2027年1月25日再去交 / 拖到2027年2月底才去交): not the expiry.
+_PLAN_DATE = (r"((?:20\d{2}|\d{2})\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号]?|底|末|初|上旬|中旬|下旬)?"
+              r"|\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号]?|底|末|初|上旬|中旬|下旬))")
+_PLANNED = re.compile(r"(拖到|等到|打算|准备|计划|想|定在|到)?\s*" + _PLAN_DATE +
+                      r"\s*(?:左右|前后)?\s*(?:的时候)?\s*(再|才)?\s*(?:去|来)?\s*(?:交|报|申报|提交|递交|办|送|上报)")
 
 
 class BadDate(ValueError):
@@ -181,9 +188,43 @@ def stated_today(text: str, now: Optional[date] = None) -> Optional[date]:
 
 
 def without_other_dates(text: str) -> str:
-    """The text with the dates that are not an expiry blanked out: today as stated, story years."""
+    """The text with the dates that are not an expiry blanked out: today as stated, story years,
+    the day the user plans to hand in on."""
     text = _TODAY_SAID.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + " " * len(m.group(1)), text)
+    text = _planned_dates_blanked(text)
     return _STORY_DATE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _planned_dates_blanked(text: str) -> str:
+    for m in reversed([m for m in _PLANNED.finditer(text) if m.group(1) or m.group(3)]):
+        text = text[:m.start(2)] + " " * (m.end(2) - m.start(2)) + text[m.end(2):]
+    return text
+
+
+def find_planned(text: str, now: Optional[date] = None) -> Optional[date]:
+    """The day the user means to hand the renewal in on, said with 打算 / 拖到 / 再 / 才
+    (打算2027年1月25日再去交 → 2027-01-25; 拖到2027年2月底才去交 → 2027-02-28); a month's end,
+    start or middle is its last, first or 15th day; a date without a year is the next one."""
+    now = now or today()
+    for m in _PLANNED.finditer(_arabic(text)):
+        if not (m.group(1) or m.group(3)):
+            continue
+        said = m.group(2)
+        numbers = [int(x) for x in re.findall(r"\d+", said)]
+        if "年" in said:
+            year, month = numbers[0] + (2000 if numbers[0] < 100 else 0), numbers[1]
+            day = numbers[2] if len(numbers) > 2 else None
+        else:
+            year, month, day = None, numbers[0], numbers[1] if len(numbers) > 1 else None
+        if not 1 <= month <= 12:
+            continue
+        for y in ([year] if year else [now.year, now.year + 1]):
+            last = calendar.monthrange(y, month)[1]
+            d = day or (last if any(w in said for w in ("底", "末", "下旬")) else 15 if "中旬" in said else 1)
+            found = _safe_date(y, month, min(d, last))
+            if found and (year or found >= now):
+                return found
+    return None
 
 
 def find_expiries(text: str, now: Optional[date] = None) -> List[ExpiryDate]:

@@ -74,6 +74,10 @@ STAGE_SUBJECT = lexicon.pattern("STAGE_SUBJECT")
 SUPPOSING = lexicon.pattern("SUPPOSING")
 MATERIALS_ASKED = lexicon.pattern("MATERIALS_ASKED")
 RETURNED_ASKED = lexicon.pattern("RETURNED_ASKED")
+CONFIRMING = lexicon.pattern("CONFIRMING")  # 是在2号窗口吧
+EVERY_PROCEDURE = lexicon.pattern("EVERY_PROCEDURE")
+ITEMS_ASKED = lexicon.pattern("ITEMS_ASKED")
+AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
 RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
 TOGETHER = lexicon.pattern("TOGETHER")
 NEEDS_STAMP = lexicon.pattern("NEEDS_STAMP")  # 不用贴条吧 / 是不是都要贴条
@@ -188,7 +192,18 @@ class Responder:
         route = next(r for r in routes.ROUTES if r.applies(c))  # the last route always applies
         reply = route.answer(c)
         reply.route = reply.route or route.name
-        return self._checked(c, reply)
+        return self._checked(c, self._confirmed(c, reply))
+
+    def _confirmed(self, c: "Ctx", reply: Reply) -> Reply:
+        """是在2号窗口吧: "是的。" before an answer that names the very place the user put forward."""
+        if not CONFIRMING.search(c.turn.text) or not reply.messages or not reply.messages[0].get("text"):
+            return reply
+        first = reply.messages[0]["text"]
+        named = [place for place in self.kb.language.places if place in c.turn.text]
+        if not named or not all(place in first for place in named) or first.startswith(("是", "不", "可以", "需要", "来")):
+            return reply
+        reply.messages = [{**reply.messages[0], "text": "是的。" + first}] + reply.messages[1:]
+        return reply
 
     def _checked(self, c: "Ctx", reply: Reply) -> Reply:
         """The answer if it passes bot.check; otherwise a plain "cannot say for sure" instead."""
@@ -232,13 +247,14 @@ class Responder:
             self._kept_in_context(a, state)
             self._loose_name_in_context(turn.text, a, state)
             self._after_approval_in_context(a, state)
+            self._at_collection_time(turn.text, a, state, today)
             self._shared_name_in_context(a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
         if a.form and not a.materials and not a.procedures and not state.procedure and state.last_question:
             a.materials = self.reader.read(state.last_question, today).materials[:1]  # 申请表去哪里拿 → 打出来交原件还是复印件
-        self._expiry_applied(turn, a, state, today)
+        state = self._expiry_applied(turn, a, state, today)
         self._question_at_the_end(a, state)
         if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
                 and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
@@ -270,6 +286,19 @@ class Responder:
         if twins and named.id not in near and named.name in a.text and named.title not in a.text \
                 and not DENIES_ONE.search(a.text):  # 不是丢了，是改名后换证 names its own
             a.procedures = twins[:1]
+
+    def _at_collection_time(self, text: str, a: Analysis, state: State, today: date) -> None:
+        """公告在哪看 → 到时候带什么: the time just talked about is the announcement's or the
+        collection's, so what to bring then is what collecting asks for."""
+        if not AT_THAT_TIME.search(text) or "materials" not in a.aspects or a.stages or a.named:
+            return
+        before = self.reader.read(state.last_question, today) if state.last_question else None
+        after_approval = (state.last_aspect == "collect"
+                          or (before is not None and ("contact:announcements" in before.topics or "领取" in before.stages))
+                          or (state.case_stage is not None and self.kb.stage(state.case_stage).next in ("announce", "collect")))
+        if after_approval:
+            a.aspects = ["collect"] + [x for x in a.aspects if x not in ("materials", "collect")]
+            a.stages = ["领取"]
 
     def _after_approval_in_context(self, a: Analysis, state: State) -> None:
         """企业更名 under discussion, then 批下来以后还要再去办补办吗: what follows approval is the
@@ -329,13 +358,17 @@ class Responder:
         """营业执照怎么办理 / 驾驶证快到期了: another office's business named in its own words."""
         return any(cue in text for cue in self.kb.language.foreign_cues)
 
-    def _expiry_applied(self, turn: Turn, a: Analysis, state: State, today: date) -> None:
+    def _expiry_applied(self, turn: Turn, a: Analysis, state: State, today: date) -> State:
+        """The expiry this turn is about (said now, or before); the user's own is remembered."""
         expiry = None if a.expiry else self._expiry_from_context(turn.text, a, state, today)
         if expiry:
             a.expiry = expiry
             if bare_date(turn.text, today) is None:
                 a.follows = state.last_question  # 还能续吗: the date is in the question before, keep that one
             _ask_window(a)
+        elif a.expiry and len(a.expiries) == 1 and not a.expiry_owners and a.person is None:
+            state = replace(state, expiry=_expiry_code(a.expiry))  # 我的证2027年2月10日到期: for 要是拖到2月底才交呢
+        return state
 
     def _question_at_the_end(self, a: Analysis, state: State) -> None:
         """A story, then the question (撤回重报以后，窗口要带什么): a contact or policy mentioned only in
@@ -351,7 +384,6 @@ class Responder:
             return
         if any(self._asks(self.reader.read(clause, a.today, context=context)) for clause in clauses[:-1]):
             return  # 要先办什么？一寸照要原件吗？: two questions, both answered
-        background = [t for t in a.topics if t != RENEWAL_WINDOW]
         background = [t for t in a.topics if t != RENEWAL_WINDOW]
         a.aspects = [x for x in a.aspects if x not in background]
         a.strong_topics = [x for x in a.strong_topics if x not in background]
@@ -407,7 +439,8 @@ class Responder:
         if named and _elliptical(text) and state.last_question:  # 李华的呢: what was asked of the other one
             text = state.last_question
         stage, p = self.kb.stage(case.stage), self.kb.procedure(case.procedure)
-        if stage.name == "已退回" and ((("退回" in text or len(text) <= 6) and WHY.search(text)) or REDO.search(text)):
+        if stage.name == "已退回" and ((("退回" in text or len(text) <= 6) and WHY.search(text)) or REDO.search(text)
+                                     or (NEXT_ASKED.search(text) and len(text) <= SHORT_FOLLOW_UP)):  # 那怎么办: the note says
             note = [{"text": f"退回说明：{case.note}"}] if case.note else []
             review = self.kb.contact("review")
             return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
@@ -560,8 +593,11 @@ class Responder:
                       or (RENEWAL_WINDOW in a.topics and WHEN.search(text) and "过期" not in text)  # 那最早哪天可以报
                       or (state.procedure == "renewal" and a.yes_no and not a.procedures  # 那现在能报吗
                           and NOW_ASKED.search(text)))
+        own = _expiry_decoded(state.expiry) if a.person is None else None
         if state.last_question and asks_again:
-            return self.reader.read(state.last_question, today).expiry  # the date said before
+            return self.reader.read(state.last_question, today).expiry or own  # the date said before
+        if a.planned and state.procedure == "renewal":
+            return own  # 要是我拖到2月底才去交呢: against the expiry said earlier
         return None
 
     def _chosen_procedure(self, turn: Turn, a: Analysis, state: State) -> Tuple[Optional[str], Optional[str]]:
@@ -650,8 +686,8 @@ class Responder:
                 return "overview"
             if "materials" in cues and "where" in cues and "collect" not in cues and MATERIALS_ASKED.search(a.text):
                 return "materials"  # 要带啥 去哪交: the list says where it goes
-            if "where" in cues and a.stages and "collect" not in cues:  # 纸质材料交到哪里
-                return "where"
+            if "where" in cues and a.stages and "collect" not in cues and not ("materials" in cues and ITEMS_ASKED.search(a.text)):
+                return "where"  # 纸质材料交到哪里, not 送到窗口的纸质材料是哪些
             return cues[0]
         if a.materials:
             return "materials"
@@ -707,10 +743,13 @@ class Responder:
                 return p
         return None
 
-    def _material_stage_question(self, a: Analysis) -> Optional[List[dict]]:
-        """单位介绍信是在哪个环节用的: for a material with no procedure named, the steps that ask for it."""
+    def _material_stage_question(self, a: Analysis, state: State) -> Optional[List[dict]]:
+        """单位介绍信是在哪个环节用的: for a material with no procedure named or in context (or
+        asked of every procedure: 哪些业务要交), the steps that ask for it."""
         if a.procedures or a.topics or len(a.materials) != 1 or not STAGE_OF_MATERIAL.search(a.text):
             return None
+        if state.procedure and not EVERY_PROCEDURE.search(a.text):
+            return None  # 企业更名 discussed, then 那注册证书什么时候要带: 企业更名's
         if a.materials == ["certificate"] and not _certificate_asked(a.text):
             return None  # 哪些业务是领新证书，哪些是贴条: how each ends, not where the certificate is handed in
         return answers.material_stages(self.kb, a.materials[0])
@@ -885,7 +924,7 @@ class Responder:
         kinds = [k for k in a.materials if k != "certificate"] or a.materials
         if kinds == ["certificate"] and not (a.referred_material or _certificate_asked(a.text)):
             return []  # 交完之后证书是直接换新的吗 asks what happens to it, not whether to bring it
-        if a.yes_no or a.form:
+        if a.yes_no or a.form or STAGE_OF_MATERIAL.search(a.text):  # 那注册证书什么时候要带: at which step, for this one
             return kinds
         if aspect == "notes":  # 照片有啥要求: what the guide says about that material
             return [k for k in kinds if k != "certificate"]
@@ -976,7 +1015,8 @@ class Responder:
         when one was named with it (小李：可以…)."""
         messages: List[dict] = []
         for expiry in (a.expiries if len(a.expiries) > 1 else [a.expiry]):
-            said = answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today, missed=bool(MISSED_DEADLINE.search(a.text)))
+            said = answers.renewal(self.kb, expiry, a.months_early, a.yes_no, a.today, missed=bool(MISSED_DEADLINE.search(a.text)),
+                                   planned=a.planned if len(a.expiries) <= 1 else None)
             owner = a.expiry_owners.get(expiry.value.isoformat()) if expiry else None
             if owner and said and said[0].get("text"):
                 said = [{**said[0], "text": f"{owner}：{said[0]['text']}"}] + said[1:]
@@ -1008,6 +1048,20 @@ class Responder:
         for item in (*self.kb.policies, *self.kb.contacts):
             questions += item.questions
         return questions
+
+
+def _expiry_code(expiry: ExpiryDate) -> str:
+    """An expiry for the state: "2027-02-10", or "2027-02-28~month" when only the month was said."""
+    code = expiry.value.isoformat()
+    return code if expiry.precision == "day" else f"{code}~{expiry.precision}"
+
+
+def _expiry_decoded(code: Optional[str]) -> Optional[ExpiryDate]:
+    value, _, precision = (code or "").partition("~")
+    try:
+        return ExpiryDate(date.fromisoformat(value), precision or "day") if value else None
+    except ValueError:  # a tampered slot
+        return None
 
 
 def _ask_window(a: Analysis) -> None:
@@ -1214,7 +1268,7 @@ class Ctx:
 
     @cached_property
     def material_stages(self) -> Optional[List[dict]]:
-        return self.r._material_stage_question(self.a)
+        return self.r._material_stage_question(self.a, self.state)
 
     @cached_property
     def procedures(self) -> Optional[List[str]]:

@@ -192,6 +192,8 @@ class Language:
     foreign_offices: Tuple[str, ...] = ()  # the 监理员's certificate: never ours
     foreign_provinces: Tuple[str, ...] = ()  # another province's office: not ours, unless home_cues say it is
     home_cues: Tuple[str, ...] = ()
+    other_professions: Tuple[str, ...] = ()
+    places: Tuple[str, ...] = ()  # 是在2号窗口吧: a place the guide names, confirmed when the answer names it  # 二级建造师注册在别的单位: that clause is about the other certificate
     chitchat_cues: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # greet / thanks / goodbye
     opener_cues: Tuple[str, ...] = ()  # 问个事儿: a greeting, when nothing of the business is said
     ack_cues: Tuple[str, ...] = ()  # 好的 / 知道了 alone: acknowledged like thanks
@@ -518,6 +520,7 @@ def _language(data: dict) -> Language:
         scope_cues=top.texts("scope_cues"), core_words=top.texts("core_words"),
         foreign_cues=top.texts("foreign_cues"), foreign_patterns=foreign_patterns, foreign_offices=foreign_offices,
         foreign_provinces=foreign_provinces, home_cues=top.texts("home_cues"),
+        other_professions=top.texts("other_professions"), places=top.texts("places"),
         chitchat_cues={k: top.texts(f"{k}_cues") for k in ("greet", "thanks", "goodbye")},
         opener_cues=top.texts("opener_cues"), ack_cues=top.texts("ack_cues"),
         slips={str(k): str(v) for k, v in (data.get("slips") or {}).items()},

@@ -39,7 +39,8 @@ _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu"
            "approved": "批下来", "approve": "批", "expire": "到期", "expires": "到期", "renewal": "延续注册", "half year": "半年",
            "status": "进度", "transfer": "转注册", "photo": "照片", "fee": "费用", "fees": "费用",
            "after approval": "批下来以后", "approval": "审批", "driver license": "驾驶证", "driving license": "驾驶证",
-           "driver's license": "驾驶证"}
+           "driver's license": "驾驶证", "id card": "身份证", "lost": "丢了", "my": "我的",
+           "what should i bring to": "要带什么去", "what should i bring": "要带什么", "what do i need": "需要什么"}
 _PINYIN_NEXT_TO_CJK = re.compile(
     r"(?<=[\u4e00-\u9fff])\s?(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])"
     r"|(?<![a-z])(" + "|".join(sorted(_PINYIN, key=len, reverse=True)) + r")\s?(?=[\u4e00-\u9fff])")

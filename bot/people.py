@@ -32,16 +32,24 @@ def _label(match: re.Match) -> str:
     return {"一个": "1", "另一个": "2", "另外一个": "2"}.get(label, label.upper())
 
 
+def _labels(clause: str) -> List[str]:
+    """The colleagues a clause names, each once; "另一个同事小李" is one colleague, 小李: a name
+    beats the generic 一个同事 / 另一个同事 said with it."""
+    labels = list(dict.fromkeys(_label(m) for m in LABEL.finditer(clause)))
+    names = [x for x in labels if x not in ("1", "2")]
+    return names or labels
+
+
 def introduced(text: str, procedures_in) -> List[Tuple[str, str]]:
     """(label, procedure id) for each clause that names one colleague and one procedure; in a
     message about several procedures, the others too, unnamed ("#" + id: 还有个员工离职要注销)."""
     found, clauses = [], [c for c in CLAUSE.split(text) if c.strip()]
     several = len(procedures_in(text)) > 1
     for clause in clauses:
-        labels = list(LABEL.finditer(clause))
+        labels = _labels(clause)
         named = procedures_in(clause)
         if len(labels) == 1 and len(named) == 1:
-            found.append((_label(labels[0]), named[0]))
+            found.append((labels[0], named[0]))
         elif several and len(named) == 1:
             found.append(("#" + named[0], named[0]))
     return found
@@ -80,7 +88,7 @@ def expiries_in(text: str, expiry_in) -> Dict[str, str]:
     dates: Dict[str, str] = {}
     about_expiry = any(w in text for w in EXPIRY_TALK)
     for clause in (c for c in CLAUSE.split(text) if c.strip()):
-        labels = list(dict.fromkeys(_label(m) for m in LABEL.finditer(clause)))
+        labels = _labels(clause)
         if len(labels) == 1 and labels[0] not in ("1", "2"):
             found = expiry_in(clause if any(w in clause for w in EXPIRY_TALK) or not about_expiry else clause + "到期")
             if found:

@@ -105,6 +105,18 @@ def _silent(c: Ctx) -> Reply:
     return Reply(messages, _cleared(c, procedure=pid))
 
 
+def _unlisted_applies(c: Ctx) -> bool:
+    """A document no procedure lists, asked about for one procedure, with no listed material asked too."""
+    a = c.a
+    return bool(a.unlisted) and not (set(a.materials) - set(a.lacking)) and bool(c.procedures) and len(c.procedures) == 1
+
+
+def _unlisted(c: Ctx) -> Reply:
+    p = c.r.kb.procedure(c.procedures[0])
+    return Reply(answers.unlisted_material(c.r.kb, p, c.a.unlisted, c.a.substitute),
+                 replace(_cleared(c, procedure=p.id, last_question=c.turn.text), last_aspect="materials"))
+
+
 def _small_talk_applies(c: Ctx) -> bool:
     """Nothing of the guide in the message and no procedure in context to continue."""
     in_context = c.state.procedure is not None and bool(c.a.aspects or c.a.stages)  # 那之后还要办什么 / 打出来交哪
@@ -195,6 +207,8 @@ ROUTES: List[Route] = [
     # 单位介绍信是在哪个环节用的: the steps that ask for that material
     Route("material_stages", "材料用于哪一步", lambda c: c.material_stages is not None, lambda c: Reply(c.material_stages, c.state)),
     Route("topic", "政策或电话", _topic_applies, lambda c: c.r._topics(c.a, c.state)),
+    # 退休证行不行 / 要带毕业证吗: a document the guide lists for no procedure
+    Route("unlisted_material", "指南未列的材料", _unlisted_applies, _unlisted),
     Route("not_understood", "未理解", _nothing_applies, lambda c: c.r._second_chance(c.turn, c.a, c.state)),
     Route("clarify", "请用户选择业务", lambda c: c.procedures is None, _clarify),
     Route("general", "各业务通用答复", lambda c: not c.procedures, _general),

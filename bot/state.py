@@ -28,6 +28,7 @@ class State:
     previous_procedure: Optional[str] = None  # the one discussed before this one (和刚才那个有什么区别)
     cases_seen: List[str] = field(default_factory=list)  # applications looked up here (LookedUp), latest last
     people: List[str] = field(default_factory=list)  # colleagues named, "老王=renewal@2027-01-15" (bot.people)
+    expiry: Optional[str] = None  # the user's own certificate's expiry as said, "2027-02-10" or "2027-02-28~month"
     today_said: Optional[str] = None  # a date the user gave as today and the office's date then, "2026-12-04@2026-12-04"
 
 

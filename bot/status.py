@@ -71,7 +71,8 @@ def _labelled_identity(text: str) -> Optional[str]:
     if m:
         return m.group(1).upper()
     for m in LABELLED_NAME.finditer(text):  # not 名字打错了, then 姓名王小明
-        if _looks_like_name(m.group(2)) and (m.group(1) in FORM_LABELS or _has_surname(m.group(2))):
+        said_as_label = m.group(1) in FORM_LABELS and text[m.end(1):m.start(2)].strip()  # 名字：孙丽, not 名字从原来的…改成了
+        if _looks_like_name(m.group(2)) and (said_as_label or _has_surname(m.group(2))):
             return m.group(2)  # 姓名：孙丽; 我是王小明 but not 我是公司法人
     return None
 

@@ -14,9 +14,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from bot import knowledge
+from bot import knowledge, lexicon
 from bot.cases import case_no_match
-from bot.dates import ExpiryDate, find_expiries, find_months_early
+from bot.dates import ExpiryDate, find_expiries, find_months_early, find_planned
 from bot.terms import find_terms as _find_terms
 
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
@@ -27,6 +27,12 @@ BESIDES = re.compile(r"除了.{1,16}?(以外|之外|外)?[,，]?(还|另外|别�
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就这?一(张|样|份|个)|(别的|其他|其它)都不(用|要)")
 WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
 TOPIC_PRIORITY = 10
+REFERENCE_TAIL = lexicon.pattern("REFERENCE_TAIL")
+WHERE_RESULTS_ARE = lexicon.pattern("WHERE_RESULTS_ARE")
+UNLISTED_DOCUMENT = lexicon.pattern("UNLISTED_DOCUMENT")
+CERTIFICATE_ITSELF = lexicon.pattern("CERTIFICATE_ITSELF")
+SUBSTITUTE = lexicon.pattern("SUBSTITUTE")
+CLAUSE_MARKS = ",，;；。?？!！"
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
 PERSON = re.compile(r"身份证|姓名|户口|证件号|本人|员工|同事|个人|职工|工程师的名字|(我|他|她)的?名字|(我|他|她)(改|换)")
@@ -62,6 +68,9 @@ class Analysis:
     expiry: Optional[ExpiryDate] = None
     expiries: List[ExpiryDate] = field(default_factory=list)  # 张工的1月10日到期，陈工的5月1日: each one
     months_early: Optional[float] = None
+    planned: Optional[date] = None  # the day the user means to hand in on (打算1月25日再去交)
+    unlisted: Optional[str] = None  # a document asked about that no procedure lists (退休证行不行 / 要带毕业证吗)
+    substitute: bool = False  # offered in place of a listed one (退休证行不行)
     on_topic: bool = False  # mentions something of this help desk's domain (注册, 证书, 材料 …)
     asks_next: bool = False  # 网上报完了下一步干嘛: the step after the one named
     asks_copies: bool = False  # 几份 / 两份 / 份数
@@ -131,7 +140,7 @@ class Reader:
     @lru_cache(maxsize=4096)  # one Reader per process (understand.default), so the cache lives as long
     def _read(self, text: str, today: Optional[date], context: Optional[str]) -> Analysis:
         a = Analysis(text=text, today=today)
-        mentions = self.procedure_mentions(text)
+        mentions = [m for m in self.procedure_mentions(text) if not self._about_other_certificate(text, m[1])]
         a.procedures = [pid for pid, _, _ in mentions]
         corrected = [m.end() for m in CORRECTION.finditer(text)]
         a.corrected = bool(re.match(r"(哦|噢|啊|呃)?[,，]?(不对|不是|说错了|搞错了|打错了|错了)", text))
@@ -139,6 +148,10 @@ class Reader:
             a.procedures = [pid for pid, start, _ in mentions if start >= corrected[-1]]
         aliased = {pid for start, _, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)}
         a.named = [pid for pid in a.procedures if pid in aliased]
+        referred = [pid for start, end, pid in _find_terms(text, self._procedure_aliases) if REFERENCE_TAIL.match(text, end)]
+        if referred:  # 更名那个领的时候是换新证还是贴条: the renamed company's, not a reissue
+            a.procedures = a.named = [referred[0]]
+            mentions = [m for m in mentions if m[0] == referred[0]]
         a.situations = self._situations(text, mentions)
         if not a.procedures:
             a.ambiguity = self._ambiguity(text)
@@ -156,9 +169,8 @@ class Reader:
         a.out_of_scope = other_profession or any(c in text for c in (*lang.out_of_scope_cues, *lang.foreign_cues))
         if other_profession or (any(c in text for c in lang.foreign_cues) and not any(w in text for w in lang.core_words)):
             a.procedures, a.ambiguity, a.hinted, a.materials = [], None, None, []  # 驾驶证快到期了: not 延续注册
-        a.expiries = find_expiries(text, today)
-        a.expiry = a.expiries[0] if a.expiries else None
-        a.months_early = find_months_early(text)
+        self._dates_read(text, today, a)
+        a.unlisted = self._unlisted_document(text, a)
         a.aspects = self._aspects(text, a, context)
         if a.stages == ["受理"] and APPROVED.search(text) and self._only_visit(text):
             a.stages = ["领取"]  # 延续注册通过了，我替他跑一趟窗口要带啥: the trip to collect
@@ -188,8 +200,38 @@ class Reader:
                          and not any(w in asked for w in t.unless)), None)
         a.gives_case_no = case_no_match(text) is not None
         a.checks_own = bool(HANDED_IN_CHECK.search(text))
-        a.status_request = a.gives_case_no or a.checks_own or any(c in text for c in self.kb.language.status_cues)
+        a.status_request = a.gives_case_no or a.checks_own or (
+            any(c in text for c in self.kb.language.status_cues) and not WHERE_RESULTS_ARE.search(text))
         return a
+
+    @staticmethod
+    def _dates_read(text: str, today: Optional[date], a: Analysis) -> None:
+        """The dates by their role: expiries, how early, the day they plan to hand in on."""
+        a.expiries = find_expiries(text, today)
+        a.expiry = a.expiries[0] if a.expiries else None
+        a.months_early = find_months_early(text)
+        a.planned = find_planned(text, today)
+
+    def _unlisted_document(self, text: str, a: Analysis) -> Optional[str]:
+        """The last document asked about that is neither a material of the guide nor a procedure's
+        name nor the certificate itself (退休证行不行 / 考试合格证明要带吗)."""
+        if a.foreign or not (a.yes_no or SUBSTITUTE.search(text)):
+            return None
+        masked = text
+        for start, end, _ in [*_find_terms(text, self._material_aliases), *_find_terms(text, self._procedure_aliases)]:
+            masked = masked[:start] + "\u3000" * (end - start) + masked[end:]
+        found = [m.group(1) for m in UNLISTED_DOCUMENT.finditer(masked)]
+        found = [doc for doc in found if not CERTIFICATE_ITSELF.search(doc)]
+        a.substitute = bool(found) and bool(SUBSTITUTE.search(text))
+        return found[-1] if found else None
+
+    def _about_other_certificate(self, text: str, at: int) -> bool:
+        """Whether the clause around position `at` speaks of another profession's certificate and
+        not of 监理 (我还有个二级建造师注册在别的单位: that certificate, not a transfer of ours)."""
+        start = max((text.rfind(p, 0, at) for p in CLAUSE_MARKS), default=-1) + 1
+        ends = [i for i in (text.find(p, at) for p in CLAUSE_MARKS) if i >= 0]
+        clause = text[start:min(ends) if ends else len(text)]
+        return "监理" not in clause and any(w in clause for w in self.kb.language.other_professions)
 
     def _asks_proxy(self, text: str, a: Analysis) -> bool:
         """Someone else going in their place, with nothing else asked (not 同事的证书丢了怎么办)."""
