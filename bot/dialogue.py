@@ -249,6 +249,7 @@ class Responder:
             self._after_approval_in_context(a, state)
             self._at_collection_time(turn.text, a, state, today)
             self._shared_name_in_context(a, state)
+        self._named_reference_in_context(a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
@@ -286,6 +287,15 @@ class Responder:
         if twins and named.id not in near and named.name in a.text and named.title not in a.text \
                 and not DENIES_ONE.search(a.text):  # 不是丢了，是改名后换证 names its own
             a.procedures = twins[:1]
+
+    @staticmethod
+    def _named_reference_in_context(a: Analysis, state: State) -> None:
+        """更名那个领的时候是换新证还是贴条, with 企业更名 in the conversation: that procedure, whatever
+        else the sentence names (换新证); without it in context, the sentence is read as it stands."""
+        pid = a.referred_by_name
+        discussed = {state.procedure, state.previous_procedure, *people.procedures_of(state.people)} - {None}
+        if pid and pid in discussed and a.procedures != [pid]:
+            a.procedures, a.named, a.situations = [pid], [pid], [x for x in a.situations if x == pid]
 
     def _at_collection_time(self, text: str, a: Analysis, state: State, today: date) -> None:
         """公告在哪看 → 到时候带什么: the time just talked about is the announcement's or the
