@@ -313,6 +313,25 @@ def _need_sentence(p: Procedure, step: Step, m: Material, where_text: str) -> st
     return need
 
 
+def nothing_more(said: List[Message]) -> List[Message]:
+    """还要别的材料吗, after the list: the list is all the guide asks for."""
+    text = said[0]["text"].replace("受理时需携带以下材料", "受理时只需携带以下材料（办事指南没有列出别的）", 1)
+    return [{**said[0], "text": text}] + said[1:]
+
+
+def then_needed(q: Procedure, said: List[Message], then: List[Message]) -> List[Message]:
+    """身份证姓名等其他变更, then 要带证书原件吗: not for this procedure (`said`), but for the one
+    that follows its approval (`then`, whose verdict word is dropped: it is another procedure's)."""
+    first, _, rest = said[0]["text"].partition("\n")
+    following = then[0]["text"].split("\n")[0]
+    for verdict in ("需要原件。", "需要。", "可以。"):
+        if following.startswith(verdict):
+            following = following[len(verdict):]
+            break
+    text = f"{first}\n审核通过后还要办理{q.title}：{following}" + (f"\n{rest}" if rest else "")
+    return [{**said[0], "text": text}] + said[1:]
+
+
 def unlisted_material(kb: Knowledge, p: Procedure, document: str, substitute: bool) -> List[Message]:
     """退休证行不行: whether another document is accepted, which the guide does not say; 要带毕业证吗:
     the guide lists what to bring, and that is not on the list. Either way, the list."""
@@ -562,7 +581,7 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
                     f"延续注册需在有效期内申报并提交，有效期已过的不能再办理延续注册。{AFTER_EXPIRY}")
         elif w.open_now:
             text = (f"可以，现在就可以申报延续注册。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
-                    f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
+                    f"延续注册至多可提早{_months(allowed)}申报，最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
         else:
             text = (f"现在还不能申报延续注册。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")

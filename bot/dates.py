@@ -133,9 +133,10 @@ def _absolute_expiry(text: str, now: date) -> Optional[ExpiryDate]:
     m = _MONTH_DAY.search(text)
     if m:
         month, day = int(m.group(1)), int(m.group(2))
-        for year in (now.year, now.year + 1):
+        past = bool(_PAST.search(text))  # 11月30号就过期了: the last one, not the next
+        for year in ((now.year, now.year - 1) if past else (now.year, now.year + 1)):
             parsed = _safe_date(year, month, day)
-            if parsed and parsed >= now:
+            if parsed and (parsed <= now if past else parsed >= now):
                 return ExpiryDate(parsed)
     m = _YEAR_MONTH.search(text)
     if m:

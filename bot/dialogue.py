@@ -77,7 +77,9 @@ RETURNED_ASKED = lexicon.pattern("RETURNED_ASKED")
 CONFIRMING = lexicon.pattern("CONFIRMING")  # 是在2号窗口吧
 EVERY_PROCEDURE = lexicon.pattern("EVERY_PROCEDURE")
 ITEMS_ASKED = lexicon.pattern("ITEMS_ASKED")
-AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
+AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")
+DONE_THEN = lexicon.pattern("DONE_THEN")  # 办完就好了吗
+THAT_ONE = lexicon.pattern("THAT_ONE")  # 然后呢 → …再申请遗失补办 → 那个要带啥  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
 RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
 TOGETHER = lexicon.pattern("TOGETHER")
 NEEDS_STAMP = lexicon.pattern("NEEDS_STAMP")  # 不用贴条吧 / 是不是都要贴条
@@ -256,6 +258,7 @@ class Responder:
         if a.form and not a.materials and not a.procedures and not state.procedure and state.last_question:
             a.materials = self.reader.read(state.last_question, today).materials[:1]  # 申请表去哪里拿 → 打出来交原件还是复印件
         state = self._expiry_applied(turn, a, state, today)
+        self._correction_applied(a, state)
         self._question_at_the_end(a, state)
         if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
                 and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
@@ -274,7 +277,8 @@ class Responder:
             a.procedures = [state.procedure]
         linked = self._linked_owner(a.materials, state.procedure)
         if linked and a.procedures in ([], [state.procedure]) and not a.ambiguity:
-            a.procedures = [linked]  # 身份证姓名等其他变更, then 情况说明要盖章吗: the reissue that follows it
+            a.procedures = [state.procedure]  # 身份证姓名等其他变更, then 要带证书原件吗: not for this one,
+            a.linked_owner = linked  # but for the reissue that follows it (both said, the topic kept)
 
     def _shared_name_in_context(self, a: Analysis, state: State) -> None:
         """The guide calls two procedures 遗失补办 (item 4 and item 9): in the conversation of item 8,
@@ -287,6 +291,19 @@ class Responder:
         if twins and named.id not in near and named.name in a.text and named.title not in a.text \
                 and not DENIES_ONE.search(a.text):  # 不是丢了，是改名后换证 names its own
             a.procedures = twins[:1]
+
+    @staticmethod
+    def _correction_applied(a: Analysis, state: State) -> None:
+        """哦不对，其实是证书快到期了要续，明年1月10号到期: a correction that asks nothing of its own is
+        answered with what the corrected procedure needs, and the last question again for it."""
+        if not (a.corrected and a.procedures and state.last_aspect):
+            return
+        own = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
+        if a.stages or set(a.materials) - {"certificate"} or (own and not set(own) <= {"overview", "notes", "steps"}):
+            return
+        again = ["materials"] + ([state.last_aspect] if state.last_aspect not in ("materials", "overview", "steps") else [])
+        a.aspects = [x for x in a.aspects if x.startswith(("policy:", "contact:"))] + again
+        a.corrected_again = again
 
     @staticmethod
     def _named_reference_in_context(a: Analysis, state: State) -> None:
@@ -517,6 +534,10 @@ class Responder:
                 and state.previous_procedure != state.procedure:
             a.procedures = [state.previous_procedure, state.procedure]
             a.yes_no = a.yes_no or "哪个" in text  # 这两个哪个要照片: 都需要 / 都不需要 / each
+        if not a.procedures and state.procedure and state.last_aspect in ("collect", "steps") and THAT_ONE.match(text):
+            following = self.kb.procedure(state.procedure).collection
+            if following and following.next_procedure:  # the answer just said what follows: that one
+                a.procedures = [following.next_procedure]
         m = MATERIAL_AT.search(text)
         if m and not a.materials and not a.procedures and state.procedure:
             listed = self.kb.procedure(state.procedure).intake.materials
@@ -570,8 +591,12 @@ class Responder:
                 or not state.procedure or not state.last_question):
             return
         bare = text.strip("?？。!！. ")
-        if (MORE.fullmatch(bare) and state.last_aspect in (None, "materials", "collect")) or (a.only and len(bare) <= 8):
+        if (MORE.fullmatch(bare) and state.last_aspect in (None, "materials", "collect", "overview", "steps")) or (a.only and len(bare) <= 8):
             a.aspects = ["collect" if state.last_aspect == "collect" else "materials"]  # 还有别的吗 / 就这一样吗: the list
+            a.more_asked = bool(MORE.fullmatch(bare))
+            return
+        if DONE_THEN.fullmatch(bare):
+            a.aspects = ["collect"]  # 办完就好了吗: what follows approval, if anything
             return
         if not BARE_NEXT.fullmatch(bare):
             return
@@ -581,6 +606,8 @@ class Responder:
             return
         if earlier.stages:
             a.stages, a.asks_next = earlier.stages[-1:], True
+        elif state.last_aspect == "materials":
+            a.stages, a.asks_next = ["受理"], True  # what to hand in, then 然后呢: what follows the window
         else:
             a.whole_process = True
         a.aspects = ["steps"]
@@ -844,11 +871,22 @@ class Responder:
         linked = self._linked_answer(p, aspect, a)
         if linked is not None:
             return linked
+        if aspect == "collect" and a.yes_no and REISSUE_SAID.search(a.text) and p.collection \
+                and not p.collection.next_procedure and not REISSUE_SAID.search(p.title):
+            said = self._aspect_of(p, aspect, a)  # 企业更名批了之后也要补办吗: no, it ends with its own collection
+            return [{"text": f"不需要补办。{p.title}审核通过后按领取要求办理即可："}] + said
         focus = self._focus_materials(a, aspect)
         if focus:
             stages = ["领取"] if aspect == "collect" else a.stages
-            return answers.material_focus(self.kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only,
+            said = answers.material_focus(self.kb, p, focus, a.form, a.yes_no, stages, lacking=a.lacking, only=a.only,
                                           besides=a.besides, question=a.text)
+            if a.linked_owner and a.linked_owner != p.id:
+                then = answers.material_focus(self.kb, self.kb.procedure(a.linked_owner), focus, a.form, a.yes_no, (),
+                                              lacking=a.lacking, only=a.only, besides=a.besides, question=a.text)
+                said = answers.then_needed(self.kb.procedure(a.linked_owner), said, then)
+            return said
+        if aspect == "materials" and a.more_asked:
+            return answers.nothing_more(answers.materials(self.kb, p))  # 还要别的材料吗: the list is all
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(self.kb, p, a.form)
         if aspect in ("materials", "collect") and {"materials", "collect"} <= set(a.aspects) and self._asks_both(a.text):
@@ -1255,9 +1293,11 @@ class Ctx:
         要带什么 right after collecting is about collecting."""
         turn, a, state = self.turn, self.a, self.state
         aspect = self.r._aspect(turn, a)
-        if a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
+        if a.corrected_again and not a.strong_topics:
+            aspect = a.corrected_again[0]  # 哦不对，他之前在别的单位注册过，是换单位: what it needs, and the question again
+        elif a.corrected and a.procedures and state.last_aspect and aspect in (None, "overview", "notes", "steps") \
                 and not a.stages:
-            aspect = state.last_aspect  # 哦不对，他之前在别的单位注册过，是换单位: the same question, for that one
+            aspect = state.last_aspect
         proxy = any(cue in turn.text for cue in self.r.kb.language.proxy_cues)  # 那同事去要带什么
         if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity) \
                 and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy):

@@ -17,10 +17,13 @@ _SURNAME = "[" + "".join(sorted(SURNAMES)) + "]"
 # 老王 / 小陈 / 张工 / 同事A / A / 一个同事 / 另一个同事: how a colleague is named in passing
 LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?![作程资厂地具人会期钱种龄商])|"
                    r"(另一个|另外一个|一个)(?:同事|员工|人)")
+# 张伟刚考出来 / 陈刚是从别的公司跳槽过来的 / 帮两个同事问：周婷的证书弄丢了: a full name opening a clause
+FULL_NAME = re.compile(rf"(?:^|[,，;；:：、。!！?？\s]|同事|员工|还有|另外|帮|给|替)({_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
+                       r"(?=的|是|要|想|刚|那|呢|去|也|现在|已经|今年|明年|去年|需要|打算|准备|从|本来|其实|不是|[,，;；:：?？]|$)")
 CLAUSE = re.compile(r"[,，;；。?？!！、]")  # 老刘离职注销、小周初始注册、小谢增加专业: one colleague a clause
 ORDINAL = re.compile(r"第([一二两1-2])(?:个|位)(?:人|同事|员工)?")
 OTHER = re.compile(r"另一个|另外一个|另一位|另外那个")
-FIRST_ONLY = re.compile(r"先(?:说|问|讲|看|答)(?:一下)?(.{1,8}?)(?:的|那个)")
+FIRST_ONLY = re.compile(r"先(?:说|问|讲|看|答)(?:一下)?(.{1,8}?)(?:的|那个|[,，。?？]|$)")
 ORDINALS = {"一": 0, "1": 0, "二": 1, "两": 1, "2": 1}
 EXPIRY_TALK = ("到期", "过期", "有效期", "届满")
 # 他们几个 / 哪几个 / 哪几位 / 这三个都 / 每个人 / 各自 / 谁现在能报: every colleague named
@@ -32,10 +35,23 @@ def _label(match: re.Match) -> str:
     return {"一个": "1", "另一个": "2", "另外一个": "2"}.get(label, label.upper())
 
 
+def _full_names(text: str) -> List[Tuple[int, str]]:
+    """(position, name) of each full name opening a clause (张伟 / 陈刚), not a word (高新区)."""
+    from bot.status import NAME_STOPS, _looks_like_name
+    return [(m.start(1), m.group(1)) for m in FULL_NAME.finditer(text)
+            if _looks_like_name(m.group(1)) and not NAME_STOPS.search(m.group(1))]
+
+
+def _found_labels(text: str) -> List[str]:
+    """Every colleague label in a text, in the order said: 老王 / 小陈 / 张工 / A / 一个同事, and full names."""
+    found = [(m.start(), _label(m)) for m in LABEL.finditer(text)] + _full_names(text)
+    return [label for _, label in sorted(found)]
+
+
 def _labels(clause: str) -> List[str]:
     """The colleagues a clause names, each once; "另一个同事小李" is one colleague, 小李: a name
     beats the generic 一个同事 / 另一个同事 said with it."""
-    labels = list(dict.fromkeys(_label(m) for m in LABEL.finditer(clause)))
+    labels = list(dict.fromkeys(_found_labels(clause)))
     names = [x for x in labels if x not in ("1", "2")]
     return names or labels
 
@@ -45,19 +61,23 @@ def introduced(text: str, procedures_in) -> List[Tuple[str, str]]:
     message about several procedures, the others too, unnamed ("#" + id: 还有个员工离职要注销)."""
     found, clauses = [], [c for c in CLAUSE.split(text) if c.strip()]
     several = len(procedures_in(text)) > 1
+    waiting = None  # 张伟刚考出来，第一次注册: the name in one clause, the procedure in the next
     for clause in clauses:
         labels = _labels(clause)
         named = procedures_in(clause)
         if len(labels) == 1 and len(named) == 1:
             found.append((labels[0], named[0]))
+        elif not labels and len(named) == 1 and waiting:
+            found.append((waiting, named[0]))
         elif several and len(named) == 1:
             found.append(("#" + named[0], named[0]))
+        waiting = labels[0] if len(labels) == 1 and not named else None if labels or named else waiting
     return found
 
 
 def labels_in(text: str) -> List[str]:
     """The colleagues named in a text, each once."""
-    return list(dict.fromkeys(_label(m) for m in LABEL.finditer(text)))
+    return list(dict.fromkeys(_found_labels(text)))
 
 
 def parse(entry: str) -> Tuple[str, str, str]:
@@ -115,11 +135,13 @@ def person_asked(text: str, people: Sequence[str], current: Optional[str]) -> Op
     m = ORDINAL.search(text)
     if m and ORDINALS[m.group(1)] < len(known):
         return known[ORDINALS[m.group(1)]]
-    for match in LABEL.finditer(text):
-        label = _label(match)
+    for label in _found_labels(text):
         for person in known:
             if label == person[0] and label not in ("1", "2"):
                 return person
+    for person in known:  # 那周婷呢 / 吴强改名的变更: a name said before, wherever it stands now
+        if len(person[0]) >= 2 and person[0] in text:
+            return person
     if OTHER.search(text):
         others = [person for person in known if person[1] != current]
         return others[0] if len(others) == 1 else None
@@ -134,7 +156,8 @@ def asked_about(text: str, people: Sequence[str], current: Optional[str]) -> Opt
 
 def about_all(text: str, people: Sequence[str]) -> bool:
     """他们几个谁要一寸照 / 哪几个要解聘证明 / 这三个都要去窗口吗: a question about every colleague named."""
-    return len(named(people)) > 1 and not LABEL.search(text) and bool(ALL_OF_THEM.search(text))
+    mentioned = any(len(label) >= 2 and label in text for label, _, _ in named(people))
+    return len(named(people)) > 1 and not LABEL.search(text) and not mentioned and bool(ALL_OF_THEM.search(text))
 
 
 def first_only(text: str, found: Sequence[Tuple[str, str]], procedures_in) -> Optional[str]:
@@ -146,5 +169,5 @@ def first_only(text: str, found: Sequence[Tuple[str, str]], procedures_in) -> Op
     if len(named) == 1:
         return named[0]
     labels = {label: pid for label, pid in found}
-    picked = [labels[_label(x)] for x in LABEL.finditer(m.group(1)) if _label(x) in labels]
+    picked = [labels[x] for x in _found_labels(m.group(1)) if x in labels]
     return picked[0] if len(picked) == 1 else None

@@ -174,13 +174,17 @@ def _aspect_answer(c: Ctx) -> Reply:
     """The aspect asked, for each procedure the question is about (one verdict first when they agree)."""
     r, a, aspect = c.r, c.a, c.aspect
     answered = [r._answer(r.kb.procedure(pid), aspect or "overview", a) for pid in c.procedures[:MAX_PROCEDURES]]
+    for again in a.corrected_again[1:]:  # 哦不对，其实他是跳槽: its materials, then what was asked before (领证)
+        answered += [r._answer(r.kb.procedure(pid), again, a) for pid in c.procedures[:1]]
+        aspect = again
     messages = _joint_verdict(answered) if a.yes_no else []
     for each in answered:
         messages += each
-    current = r.kb.procedure(c.procedures[-1])
+    current, previous = r.kb.procedure(c.procedures[-1]), c.state.previous_procedure
     if aspect == "collect" and current.collection and current.collection.next_procedure:
+        previous = current.id  # 改名那一步 later means this one
         current = r.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
-    return Reply(messages, replace(c.state, procedure=current.id, last_aspect=aspect or "overview",
+    return Reply(messages, replace(c.state, procedure=current.id, previous_procedure=previous, last_aspect=aspect or "overview",
                                    pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
 
 

@@ -69,6 +69,9 @@ class Analysis:
     expiries: List[ExpiryDate] = field(default_factory=list)  # 张工的1月10日到期，陈工的5月1日: each one
     months_early: Optional[float] = None
     planned: Optional[date] = None  # the day the user means to hand in on (打算1月25日再去交)
+    corrected_again: List[str] = field(default_factory=list)  # set in resolving: a correction's answer, in order
+    more_asked: bool = False  # set in resolving: 还要别的材料吗 after the list
+    linked_owner: Optional[str] = None  # set in resolving: the procedure that follows this one and asks for the material
     referred_by_name: Optional[str] = None  # 更名那个…: the procedure of that name, if it is in the conversation
     unlisted: Optional[str] = None  # a document asked about that no procedure lists (退休证行不行 / 要带毕业证吗)
     substitute: bool = False  # offered in place of a listed one (退休证行不行)
@@ -150,6 +153,7 @@ class Reader:
         aliased = {pid for start, _, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)}
         a.named = [pid for pid in a.procedures if pid in aliased]
         referred = [pid for start, end, pid in _find_terms(text, self._procedure_aliases) if REFERENCE_TAIL.match(text, end)]
+        referred += [pid for pid, _, end in self.procedure_mentions(text, suppress=False) if REFERENCE_TAIL.match(text, end)]
         a.referred_by_name = referred[0] if referred else None  # 更名那个: resolved against the conversation
         a.situations = self._situations(text, mentions)
         if not a.procedures:
