@@ -598,7 +598,8 @@ class Responder:
         if DONE_THEN.fullmatch(bare):
             a.aspects = ["collect"]  # 办完就好了吗: what follows approval, if anything
             return
-        if not BARE_NEXT.fullmatch(bare):
+        said_next = len(bare) <= SHORT_FOLLOW_UP and any(c in bare for c in self.kb.language.next_cues)  # 之后还剩什么要做
+        if not (BARE_NEXT.fullmatch(bare) or said_next):
             return
         earlier = self.reader.read(state.last_question, today, context=state.procedure)
         if APPROVED_NEXT.search(text) or "contact:announcements" in earlier.topics:
@@ -1299,7 +1300,7 @@ class Ctx:
                 and not a.stages:
             aspect = state.last_aspect
         proxy = any(cue in turn.text for cue in self.r.kb.language.proxy_cues)  # 那同事去要带什么
-        if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity) \
+        if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity or a.asks_copies) \
                 and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy):
             aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
         if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures

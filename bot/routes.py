@@ -44,8 +44,9 @@ def _compare(c: Ctx) -> Reply:
 def _not_ours_applies(c: Ctx) -> bool:
     """Another office's or profession's business, or off topic with nothing of ours in it."""
     a = c.a
+    about_ours = a.unlisted and c.state.procedure and not a.foreign  # 要带考试合格证明吗, while 注销注册 is discussed
     return (a.foreign and not c.asks_person) or (c.off_topic and not a.procedures and not a.topics
-                                                and not c.asks_person and not c.silent)
+                                                and not c.asks_person and not c.silent and not about_ours)
 
 
 def _looked_up(c: Ctx) -> Reply:
@@ -83,7 +84,7 @@ def _stage(c: Ctx) -> Reply:
 def _person_applies(c: Ctx) -> bool:
     turn = c.turn
     return (turn.intent == "request_human" and turn.confidence >= CONFIDENT and bool(CJK.search(turn.text))
-            and not c.wants_number) or c.asks_person
+            and not c.wants_number and not c.a.procedures) or c.asks_person  # 不对，其实是公司名字变了，人没动: a correction
 
 
 def _silent_applies(c: Ctx) -> bool:

@@ -195,3 +195,113 @@ def test_the_core_benchmark_replays_conversations_and_reports_its_figures():
     from bench import core
     figures = core.time_core([["初始注册要带什么", "那要照片吗"], ["延续注册收费吗"]])
     assert figures["turns"] == 3 and set(figures) >= {"p50_ms", "p95_ms", "mean_ms", "turn_30_ms"}
+
+
+# -- classes found by sets 52-55 -----------------------------------------------------------
+
+def test_a_named_colleague_is_one_person_even_beside_another_colleague(responder):
+    replies = visit(responder, "我是公司人事，同事小王证书丢了，另一个同事小李要从别的单位换到我们公司来，分别要什么",
+                    "小李那边要不要一寸照")
+    assert replies[-1][0].state.procedure == "transfer" and "不需要" in replies[-1][1]
+
+
+def test_full_names_are_colleagues_and_a_name_may_precede_its_procedure(responder):
+    replies = visit(responder, "帮三个同事办：张伟刚考出来，第一次注册；刘芳的证书明年1月31号到期，要延续；陈刚是从别的公司跳槽过来的。",
+                    "陈刚去2号窗口要带哪些材料？", "张伟的证书公布以后，去领的时候要带什么？")
+    assert "变更注册申请表原件" in replies[1][1] and "解聘证明" in replies[1][1]
+    assert "初始注册" in replies[2][1] and "单位介绍信" in replies[2][1]
+
+
+def test_another_professions_certificate_describes_no_procedure_of_ours(responder):
+    replies = visit(responder, "我今年刚考过监理工程师，想注册到现在的公司", "我还有个二级建造师注册在别的单位，有影响吗",
+                    "要不要带注册证书原件")
+    assert replies[1][0].state.procedure == "initial" and "不需要" in replies[2][1]
+
+
+@pytest.mark.parametrize("text, planned, verdict", [
+    ("我的证书2027年1月20日到期，我打算2027年1月25日再去交延续材料，来得及吗", "2027-01-25", "来不及"),
+    ("证书2027年3月1日到期，打算2026年12月10日去交延续材料可以吗", "2026-12-10", "来得及"),
+])
+def test_the_day_one_plans_to_hand_in_on_is_judged_not_today(responder, text, planned, verdict):
+    reply, shown = say(responder, State(), text)
+    assert dates.find_planned(text, TODAY).isoformat() == planned
+    assert shown.startswith(verdict) and "还不能" not in shown
+
+
+def test_a_plan_later_in_the_visit_is_judged_against_the_expiry_said_earlier(responder):
+    replies = visit(responder, "今天是2026年12月4日，我的证2027年2月10日到期，现在能申请延续吗？", "要交什么材料？",
+                    "要是我拖到2027年2月底才去交呢？")
+    assert replies[-1][1].startswith("来不及") and "2027年2月10日" in replies[-1][1]
+
+
+def test_a_past_day_said_as_past_is_not_next_years(responder):
+    reply, shown = say(responder, State(), "今天是12月4号，我的注册证书11月30号就过期了，现在还能办延续注册吗？")
+    assert "不能办理延续注册" in shown and "2026年11月30日" in shown
+
+
+@pytest.mark.parametrize("question, answer, route", [
+    ("退休了没有解聘证明，退休证行不行", "没有关于能否用退休证代替", "unlisted_material"),
+    ("要带考试合格证明吗", "不需要。办事指南中注销注册的办理材料里没有考试合格证明", "unlisted_material"),
+    ("证书原件不带行不行", "不行，需要带", "aspect"),
+])
+def test_documents_the_guide_does_not_list_and_leaving_one_out(responder, question, answer, route):
+    replies = visit(responder, "我们公司有个老监理退休了，他的注册要注销", question)
+    assert answer in replies[-1][1] and replies[-1][0].route == route
+
+
+def test_verbs_are_not_documents(responder):
+    for text in ("遗失补办的新证本人没空去领，单位的人能代领吗", "延续批下来了，要不要把旧证带过去", "公司改名的那批证审完了，要拿着证去哪里盖章吗"):
+        assert responder.reader.read(normalise(text)).unlisted is None, text
+
+
+def test_a_correction_answers_what_the_corrected_procedure_needs(responder):
+    replies = visit(responder, "我想加个专业，要准备啥", "哦不对，我搞错了，其实是证书快到期了要续，明年1月10号到期")
+    assert "延续注册申请表原件" in replies[-1][1] and "可以" in replies[-1][1]
+    replies = visit(responder, "我们单位要转注册，要什么材料", "不对，我说错了，其实是公司名字变了，人没动", "那还要解聘证明吗")
+    assert "营业执照复印件" in replies[1][1] and replies[2][1].startswith("不需要")
+
+
+def test_item_8_keeps_its_conversation_and_names_what_the_reissue_needs(responder):
+    replies = visit(responder, "我改过名字，现在身份证上的名字跟监理证不一样", "要带证书原件吗", "然后呢", "那个要带啥")
+    assert replies[1][1].startswith("不需要") and "审核通过后还要办理遗失补办" in replies[1][1]
+    assert replies[1][0].state.procedure == "personal_change"
+    assert "遗失补办申请表原件" in replies[3][1]
+
+
+@pytest.mark.parametrize("first, follow_up, expected", [
+    ("延续注册", "公告在哪看", "单位介绍信"),  # then 到时候带什么: collecting
+    ("我现在是房建专业，想再加一个市政专业，要怎么办", "还要别的材料吗", "只需携带"),
+    ("我身份证从15位升到18位了，证上还是老号码", "办完就好了吗", "遗失补办"),
+    ("公司改名了", "那这个批了之后也要补办吗", "不需要补办"),
+    ("我延续注册的材料已经交到2号窗口了", "之后还剩什么要做？", "浙江省建设信息港"),
+])
+def test_what_remains_follows_the_procedure_in_context(responder, first, follow_up, expected):
+    texts = [first, follow_up] + (["到时候带什么"] if follow_up == "公告在哪看" else [])
+    assert expected in visit(responder, *texts)[-1][1]
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("如果已经交到窗口受理了还能撤吗", "withdraw_after_acceptance"),
+    ("解聘证明谁开", "issuer"),
+    ("周末窗口开门吗", "office_hours"),
+    ("他原来公司不肯给解聘证明怎么办", "unobtainable"),
+    ("网址是多少", "website_address"),
+    ("每个人都要单独报一份吗", "per_person"),
+])
+def test_more_questions_the_guide_is_silent_on(responder, text, topic):
+    state = State(procedure="transfer", last_question="转注册要带什么", last_aspect="materials")
+    reply, shown = say(responder, state, text)
+    assert reply.route == "silent_topic" and "办事指南中没有" in shown
+    assert responder.reader.read(normalise(text)).silent.id == topic
+
+
+def test_a_place_put_forward_for_confirmation_is_confirmed(responder):
+    reply, shown = say(responder, State(), "延续注册是在2号窗口交材料吧")
+    assert shown.startswith("是的")
+    reply, shown = say(responder, State(), "延续注册是在3号窗口交材料吧")
+    assert not shown.startswith("是的")
+
+
+def test_where_results_are_announced_is_no_lookup(responder):
+    reply, shown = say(responder, State(procedure="initial", last_question="初始注册要啥材料"), "批了去哪看结果？")
+    assert reply.route != "status_lookup" and "浙江省建设信息港" in shown

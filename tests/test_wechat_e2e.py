@@ -26,7 +26,8 @@ def wechat(running_bot, tmp_path_factory):
                                  actions_port=running_bot.settings.actions_port)
     env = settings.environment()
     env.update(WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_APPSECRET=SECRET, WECHAT_AES_KEY=AES_KEY,
-               WECHAT_API_BASE=fake.base, WECHAT_BUDGET="1.5", RASA_TIMEOUT="6")
+               WECHAT_API_BASE=fake.base, WECHAT_BUDGET="1.5", RASA_TIMEOUT="6",
+               WECHAT_MODE="compatible")  # both forms, as WeChat sends while an account switches to safe mode
     gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
                           var / "gateway.log", f"{settings.gateway_url}/healthz").start()
     gw.wait_ready()
@@ -238,3 +239,73 @@ def test_agent_reply_reaches_a_wechat_user_by_customer_service_api(wechat):
     while "您好，证书遗失需要办理遗失补办。" not in fake.to(openid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "您好，证书遗失需要办理遗失补办。" in fake.to(openid)
+
+
+@pytest.fixture(scope="module")
+def safe_mode(running_bot, tmp_path_factory):
+    """A gateway with an AES key and no WECHAT_MODE: safe mode, the default once a key is set."""
+    var = tmp_path_factory.mktemp("wechat-safe")
+    settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
+                                 actions_port=running_bot.settings.actions_port)
+    env = settings.environment()
+    env.update(WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_APPSECRET=SECRET, WECHAT_AES_KEY=AES_KEY)
+    env.pop("WECHAT_MODE", None)
+    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
+                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw.wait_ready()
+    try:
+        yield settings.gateway_url + "/wechat", ConversationStore(f"sqlite:///{var / 'conversations.db'}")
+    finally:
+        gw.stop()
+
+
+@pytest.mark.parametrize("encrypt_type", [None, "raw"])
+def test_safe_mode_cannot_be_downgraded_to_plain_text(safe_mode, encrypt_type):
+    """Attack: with a key configured, a correctly signed plain POST (no encrypt_type, or raw)
+    speaks as any OpenID; safe mode must refuse it."""
+    url, store = safe_mode
+    openid, q = new_openid(), signed_query()
+    if encrypt_type:
+        q["encrypt_type"] = encrypt_type
+    status, _, _ = post(url, text_xml(openid, "它现在到哪一步了", msg_id()), q)
+    assert status == 403
+    assert in_messages(store, openid) == []
+
+
+def test_safe_mode_still_takes_encrypted_messages(safe_mode):
+    url, store = safe_mode
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+    openid, q = new_openid(), signed_query()
+    encrypted = crypto.encrypt_message(text_xml(openid, "监理锁怎么申请", msg_id()), q["nonce"], q["timestamp"])
+    enc = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", encrypted).group(1)
+    msg_sig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", encrypted).group(1)
+    body_xml = f"<xml><ToUserName><![CDATA[gh_helpdesk]]></ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>"
+    status, body, _ = post(url, body_xml, {**q, "encrypt_type": "aes", "msg_signature": msg_sig})
+    assert status == 200 and "<Encrypt>" in body
+
+
+def test_a_captured_signature_cannot_carry_another_message(wechat):
+    """Attack: the plain signature covers only token, timestamp and nonce; one captured query
+    string must not let anyone post other XML as another OpenID within the five minutes. WeChat's
+    own retry (the same request again) still gets the first answer."""
+    url, _, _, store = wechat
+    victim, attacker, q = new_openid(), new_openid(), signed_query()
+    first = text_xml(victim, "延续注册要带什么材料", msg_id())
+    status, body, _ = post(url, first, q)
+    assert status == 200 and "延续注册申请表原件" in reply_content(body)
+    status, _, _ = post(url, text_xml(attacker, "它现在到哪一步了", msg_id()), q)
+    assert status == 403
+    assert in_messages(store, attacker) == []
+    status, again, _ = post(url, first, q)  # the retry, unchanged
+    assert status == 200 and reply_content(again) == reply_content(body)
+    assert len(in_messages(store, victim)) == 1
+
+
+def test_wechat_mode_is_checked_at_start():
+    from bot.gateway.wechat import WeChatConfig
+    assert WeChatConfig(token="t", aes_key=AES_KEY, mode="").mode == "safe"
+    assert WeChatConfig(token="t", aes_key="", mode="").mode == "plain"
+    with pytest.raises(ValueError):
+        WeChatConfig(token="t", aes_key="", mode="safe")
+    with pytest.raises(ValueError):
+        WeChatConfig(token="t", aes_key=AES_KEY, mode="secure")

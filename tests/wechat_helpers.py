@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from typing import Optional
 
@@ -27,8 +28,10 @@ def event_xml(openid: str, event: str, create_time: int) -> str:
             f"<Event><![CDATA[{event}]]></Event></xml>")
 
 
-def signed_query(timestamp: Optional[str] = None, nonce: str = "424242", token: str = TOKEN) -> dict:
+def signed_query(timestamp: Optional[str] = None, nonce: Optional[str] = None, token: str = TOKEN) -> dict:
+    """A query string signed as WeChat signs it; a fresh nonce each time, as WeChat sends."""
     timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(secrets.randbelow(10 ** 9))
     return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": "x"}
 
 

@@ -56,7 +56,7 @@ def login(csrf: str, error: Optional[str] = None, name: str = "") -> str:
     return layout("登录", body, None, csrf)
 
 
-def conversations(rows: List[dict], filters: dict, who: Staff, csrf: str, waiting: int) -> str:
+def conversations(rows: List[dict], filters: dict, who: Staff, csrf: str, waiting: int, alerts: Iterable[str] = ()) -> str:
     options = Markup("").join(Markup("<option value='{}'{}>{}</option>").format(k, Markup(" selected") if filters.get("channel") == k else "", v)
                               for k, v in [("", "全部渠道"), *CHANNELS.items()])
     check = lambda key: Markup(" checked") if filters.get(key) else ""
@@ -77,7 +77,8 @@ def conversations(rows: List[dict], filters: dict, who: Staff, csrf: str, waitin
     table = Markup("""<table id="conversations"><thead><tr><th>最近消息</th><th>渠道</th><th>用户</th><th>状态</th>
 <th>客服</th><th>消息数</th><th>最后一条</th></tr></thead><tbody>{rows}</tbody></table>""").format(
         rows=body_rows or Markup("<tr><td colspan='7'>没有符合条件的对话</td></tr>"))
-    return layout("对话", form + table, who, csrf, waiting, scripts=["/console/static/console.js"])
+    warnings = Markup("").join(flash(text, "warning") for text in alerts)  # 账号 boss 被反复尝试登录
+    return layout("对话", warnings + form + table, who, csrf, waiting, scripts=["/console/static/console.js"])
 
 
 def conversation(conv, history: List[dict], canned: List[str], who: Staff, csrf: str, waiting: int) -> str:

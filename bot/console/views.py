@@ -4,11 +4,13 @@ every POST needs the session's CSRF token, and account pages are for admins only
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import secrets
+import time
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import yaml
 from aiohttp import web
@@ -17,6 +19,8 @@ from bot.cases import CaseStore, ImportFailed
 from bot.console import pages
 from bot.console.auth import LoginFailed, Session, StaffStore
 from bot.console.insights import Insights
+from bot.console.limits import Attempts, Busy, PasswordChecks
+from bot.gateway.clients import client_address
 from bot.gateway.service import CONSOLE, ConversationService
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -29,12 +33,63 @@ RELEASE_NOTE = "人工客服已结束本次服务，智能助手将继续为您�
 TIMEOUT_NOTE = "人工客服暂时没有回复，已为您转回智能助手，您可以继续提问。"
 
 
+LOGIN_WINDOW = 15 * 60  # seconds over which failed logins are counted
+FAILURES_PER_CLIENT = 20  # a client guessing at any accounts
+FAILURES_PER_PAIR = 5  # a client guessing at one account
+FAILURES_ALERT = 30  # one account guessed at from anywhere: the staff are told (the account is not locked)
+LOGIN_TOKEN_AGE = 3600
+
+
 class Console:
     """What the console handlers share, kept on the app (no module globals)."""
 
-    def __init__(self, service: ConversationService, staff: StaffStore, cases: CaseStore):
+    def __init__(self, service: ConversationService, staff: StaffStore, cases: CaseStore, trusted_proxies=()):
         self.service, self.staff, self.cases = service, staff, cases
         self.insights = Insights(service.store.engine)
+        self.trusted_proxies = tuple(trusted_proxies)
+        self.failures = Attempts(LOGIN_WINDOW)
+        self.checks = PasswordChecks()
+        self.alerts: List[Tuple[float, str]] = []  # (when, text) for admins, newest last
+        self._login_key = staff.secret("login_csrf")
+
+    # -- login tokens: issued by us, so a client cannot pick its own cookie/form pair ------------
+
+    def login_token(self) -> str:
+        nonce, issued = secrets.token_urlsafe(12), str(int(time.time()))
+        return f"{nonce}.{issued}.{self._mac(nonce, issued)}"
+
+    def login_token_valid(self, token: str) -> bool:
+        try:
+            nonce, issued, mac = token.split(".")
+            fresh = 0 <= time.time() - int(issued) <= LOGIN_TOKEN_AGE
+        except ValueError:
+            return False
+        return fresh and hmac.compare_digest(mac, self._mac(nonce, issued))
+
+    def _mac(self, nonce: str, issued: str) -> str:
+        return hmac.new(self._login_key, f"{nonce}.{issued}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    # -- failed logins -------------------------------------------------------------------------
+
+    def login_refused(self, client: str, name: str) -> Optional[str]:
+        """Why this client may not try now, the same words whether the account exists or not."""
+        for key, limit in ((f"client:{client}", FAILURES_PER_CLIENT), (f"pair:{client}:{name}", FAILURES_PER_PAIR)):
+            if self.failures.count(key) >= limit:
+                minutes = int(self.failures.retry_after(key) // 60) + 1
+                return f"登录失败次数过多，请 {minutes} 分钟后再试（其他电脑上的登录不受影响）。"
+        return None
+
+    def login_failed(self, client: str, name: str) -> None:
+        self.failures.add(f"client:{client}")
+        self.failures.add(f"pair:{client}:{name}")
+        if self.failures.add(f"account:{name}") == FAILURES_ALERT:
+            text = f"账号“{name}”在 {LOGIN_WINDOW // 60} 分钟内登录失败 {FAILURES_ALERT} 次，可能有人在猜测密码；账号未被锁定，请留意。"
+            self.alerts.append((time.time(), text))
+            self.alerts = self.alerts[-20:]
+            self.staff.record("system", "login_alert", name, text)
+
+    def recent_alerts(self, hours: float = 24) -> List[str]:
+        return [text for at, text in self.alerts if at > time.time() - hours * 3600]
 
     @property
     def store(self):
@@ -85,23 +140,38 @@ async def console_guard(request: web.Request, handler):
     return await handler(request)
 
 
-async def login_page(request: web.Request) -> web.Response:
-    token = secrets.token_urlsafe(24)
-    response = _render(request, pages.login(token))
+def _login_form(request: web.Request, error: str = "", name: str = "", status: int = 200) -> web.Response:
+    """The login page with a token we issued, also set as the cookie it must match."""
+    token = console(request).login_token()
+    response = _render(request, pages.login(token, error, name) if error or name else pages.login(token), status)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/console", secure=request.secure)
     return response
 
 
+async def login_page(request: web.Request) -> web.Response:
+    return _login_form(request)
+
+
 async def login(request: web.Request) -> web.Response:
+    """Checked in this order, cheapest first: our token (cookie and form alike), this client's
+    failures, then the password, hashed off the event loop (429 at once when that is busy)."""
     form = await request.post()
-    expected = request.cookies.get(LOGIN_CSRF, "")
-    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
-        return _render(request, pages.login(expected or secrets.token_urlsafe(24), "页面已过期，请重新登录"), 403)
     c = console(request)
+    expected, name = request.cookies.get(LOGIN_CSRF, ""), str(form.get("name", "")).strip()[:64]
+    if not c.login_token_valid(expected) or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        return _login_form(request, "页面已过期，请重新登录", status=403)
+    client = client_address(request, c.trusted_proxies)
+    refused = c.login_refused(client, name)
+    if refused:
+        return _login_form(request, refused, name, status=429)
     try:
-        who = c.staff.login(str(form.get("name", "")), str(form.get("password", "")))
+        who = await c.checks.run(c.staff.login, name, str(form.get("password", ""))[:1024])
+    except Busy:
+        return _login_form(request, "同时登录的人较多，请稍后再试", name, status=429)
     except LoginFailed as e:
-        return _render(request, pages.login(expected, str(e), str(form.get("name", ""))), 401)
+        c.login_failed(client, name)
+        return _login_form(request, str(e), name, status=401)
+    c.failures.clear(f"pair:{client}:{name}")
     token, _ = c.staff.start_session(who)
     c.staff.record(who.name, "login")
     response = web.HTTPFound("/console")
@@ -139,7 +209,8 @@ async def conversation_list(request: web.Request) -> web.Response:
                                              status=filters["status"], assigned_to=who.name if filters["mine"] else None)
     except ValueError:
         rows = []
-    return _render(request, pages.conversations(rows, filters, **_common(request)))
+    alerts = console(request).recent_alerts() if who.is_admin else []
+    return _render(request, pages.conversations(rows, filters, alerts=alerts, **_common(request)))
 
 
 def _conversation(request: web.Request):

@@ -96,7 +96,7 @@ def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     app["wechat"] = WeChatEndpoint(wechat_api.config, service, wechat_api)
     if wechat_api.config.enabled:  # an agent's reply to a WeChat user goes by the customer-service API
         service.deliverers["wechat"] = lambda conversation, text: wechat_api.send_text(conversation.user_id, text)
-    app["console"] = console_views.Console(service, StaffStore(settings.db_url), CaseStore())
+    app["console"] = console_views.Console(service, StaffStore(settings.db_url), CaseStore(), settings.trusted_proxies)
     if settings.events_redis_url:
         service.relay = Relay(settings.events_redis_url, service.deliver_local)
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
@@ -115,6 +115,7 @@ def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
             await service.relay.close()
         await rasa.close()
         await wechat_api.close()
+        app["console"].checks.close()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

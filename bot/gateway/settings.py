@@ -27,5 +27,7 @@ class GatewaySettings:
     # several gateways: live events between them through Redis (e.g. redis://127.0.0.1:6379/0)
     events_redis_url: str = field(default_factory=lambda: os.environ.get("EVENTS_REDIS_URL", ""))
     unattended_check_every: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_CHECK_EVERY", 15)))
+    # the HTTPS proxies in front of the gateway, whose X-Forwarded-For names the real client
+    trusted_proxies: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("TRUSTED_PROXIES", "")))
     max_message_chars: int = 1000
     max_body_bytes: int = 64 * 1024

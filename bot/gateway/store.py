@@ -47,6 +47,16 @@ messages = sa.Table(
     sa.UniqueConstraint("conversation_id", "client_id", name="uq_client_message"),
 )
 
+# WeChat requests seen within the replay window: (timestamp, nonce) with a digest of the body, so
+# a retry (the same body again) is told apart from a replay with another body (shared by gateways)
+wechat_requests = sa.Table(
+    "wechat_requests", metadata,
+    sa.Column("timestamp", sa.String(16), primary_key=True),
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
+
 
 @dataclass
 class Conversation:
@@ -215,6 +225,25 @@ class ConversationStore:
     def mark(self, message_id: int, status: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(messages.update().where(messages.c.id == message_id).values(status=status))
+
+    def first_wechat_request(self, timestamp: str, nonce: str, digest: str, keep: float) -> bool:
+        """Remember a signed WeChat request; False when its (timestamp, nonce) came before with
+        another body (a replay of a captured signature), True for a new one or a retry."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(wechat_requests.delete().where(wechat_requests.c.at < now - keep))
+            row = conn.execute(sa.select(wechat_requests.c.digest).where(
+                (wechat_requests.c.timestamp == timestamp) & (wechat_requests.c.nonce == nonce))).first()
+            if row is not None:
+                return row.digest == digest
+            try:
+                with conn.begin_nested():
+                    conn.execute(wechat_requests.insert().values(timestamp=timestamp, nonce=nonce, digest=digest, at=now))
+            except sa.exc.IntegrityError:  # another gateway took it a moment ago
+                row = conn.execute(sa.select(wechat_requests.c.digest).where(
+                    (wechat_requests.c.timestamp == timestamp) & (wechat_requests.c.nonce == nonce))).first()
+                return row is not None and row.digest == digest
+        return True
 
     def seen_client_id(self, conversation_id: str, client_id: str) -> Optional[int]:
         with self.engine.connect() as conn:

@@ -9,6 +9,7 @@ long answers split, and quick-reply buttons turned into a numbered list.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ from bot.gateway.service import BadMessage, ConversationService
 log = logging.getLogger(__name__)
 PASSIVE_LIMIT = 2000  # UTF-8 bytes of one passive text reply (WeChat's own limit is about 2,047)
 MAX_CLOCK_SKEW = 300  # seconds: older or newer timestamps are refused as replays
+MODES = ("safe", "compatible", "plain")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 DIGIT_CHOICE = re.compile(r"^\s*([1-9])\s*[.。、]?\s*$")
 NOT_TEXT = "您好，目前只能处理文字消息，请直接输入您的问题，例如“初始注册需要什么材料”。"
@@ -44,10 +46,25 @@ class WeChatConfig:
     aes_key: str = field(default_factory=lambda: os.environ.get("WECHAT_AES_KEY", ""))
     api_base: str = field(default_factory=lambda: os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"))
     budget: float = field(default_factory=lambda: float(os.environ.get("WECHAT_BUDGET", 4.5)))
+    # safe: only encrypted messages (the default once an AES key is set); compatible: both, as
+    # WeChat's own transition mode sends; plain: only plain text (the default without a key)
+    mode: str = field(default_factory=lambda: os.environ.get("WECHAT_MODE", "").strip().lower())
+
+    def __post_init__(self) -> None:
+        self.mode = self.mode or ("safe" if self.aes_key else "plain")
+        if self.mode not in MODES:
+            raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.mode != "plain" and not self.aes_key:
+            raise ValueError(f"WECHAT_MODE={self.mode} needs WECHAT_AES_KEY")
 
     @property
     def enabled(self) -> bool:
         return bool(self.token)
+
+    def accepts(self, encrypted: bool) -> bool:
+        """Whether a request in this form may be taken: an attacker's plain POST to a safe-mode
+        account (a downgrade) is not."""
+        return self.mode == "compatible" or (self.mode == "safe") == encrypted
 
 
 class WeChatAPI:
@@ -196,6 +213,13 @@ class WeChatEndpoint:
         if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
             return web.Response(status=400, text="XML with DTD or entities is not accepted")
         safe = q.get("encrypt_type", "raw").lower() == "aes"
+        if not self.config.accepts(safe):
+            return web.Response(status=403, text="this account accepts only encrypted messages" if not safe
+                                else "encrypted messages are not configured")
+        digest = hashlib.sha256(body).hexdigest()
+        if not self.service.store.first_wechat_request(q.get("timestamp", ""), q.get("nonce", ""), digest,
+                                                        keep=2 * MAX_CLOCK_SKEW):
+            return web.Response(status=403, text="signature already used for another message")
         try:
             xml = self._decrypt(body, q) if safe else body.decode("utf-8")
             message = parse_message(xml)
