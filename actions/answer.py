@@ -36,9 +36,28 @@ def turn_from(tracker: Tracker) -> Turn:
     )
 
 
+def case_memory_ttl() -> float:
+    """Seconds without a message after which what a lookup remembered is forgotten (CASE_MEMORY_TTL)."""
+    try:
+        return float(os.environ.get("CASE_MEMORY_TTL", 1800))
+    except ValueError:
+        return 1800.0
+
+
+def idle_before_this_message(tracker: Tracker) -> float:
+    """Seconds between this user message and the one before it (0 for the first)."""
+    said = [e.get("timestamp") for e in tracker.events or [] if e.get("event") == "user" and e.get("timestamp")]
+    return float(said[-1]) - float(said[-2]) if len(said) >= 2 else 0.0
+
+
 def state_from(tracker: Tracker) -> State:
-    """The conversation's memory, from its one slot (bot.state)."""
-    return dialogue_state.loads(tracker.get_slot(dialogue_state.SLOT))
+    """The conversation's memory, from its one slot (bot.state). What a status lookup remembered
+    (stage, note, name) does not outlive CASE_MEMORY_TTL seconds of silence: whoever types next on
+    that sender id, after that, is asked for the case number and identity again."""
+    state = dialogue_state.loads(tracker.get_slot(dialogue_state.SLOT))
+    if (state.case_stage or state.cases_seen) and idle_before_this_message(tracker) > case_memory_ttl():
+        return dialogue_state.without_lookups(state, expired=True)
+    return state
 
 
 def dispatch(dispatcher: CollectingDispatcher, messages: List[dict]) -> None:

@@ -150,7 +150,8 @@ class ActionStatusLookup(Action):
                 seen = [entry for entry in state_from(tracker).cases_seen if LookedUp.parse(entry).case_no != case.case_no]
                 seen = (seen + [LookedUp(case.name, case.case_no, p.id, case.stage, case.note or "").dumps()])[-MAX_SEEN:]
                 return RESET + [state_event(tracker, procedure=p.id, last_aspect=None, last_question=None,
-                                            case_stage=case.stage, case_note=case.note or None, cases_seen=seen)]
+                                            case_stage=case.stage, case_note=case.note or None, cases_seen=seen,
+                                            lookup_forgotten=None)]
         elif result.status == "locked":
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
         else:

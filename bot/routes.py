@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, List
 
 from bot import answers
-from bot.dialogue import (CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION,
+from bot.dialogue import (CAN_COLLECT, CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION,
                           RETURNED_ASKED, RETURNED_TOLD, Ctx, Reply, _elliptical, _joint_verdict, _stamp_only)
 from bot.status import stage_explained
 
@@ -69,7 +69,14 @@ def _own_case(c: Ctx) -> bool:
 def _status_applies(c: Ctx) -> bool:
     a = c.a
     gives_case = (c.turn.intent == "inform_case" or bool(NAME_GIVEN.match(c.turn.text))) and not a.ambiguity
-    return a.gives_case_no or _own_case(c) or ((a.status_request or gives_case) and not a.procedures and not a.topics)
+    forgotten = bool(c.state.lookup_forgotten) and not a.procedures and not a.topics and (
+        a.status_request or bool(CAN_COLLECT.search(c.turn.text)))  # 那我现在可以去领了吗, long after a lookup
+    return a.gives_case_no or _own_case(c) or forgotten or ((a.status_request or gives_case) and not a.procedures and not a.topics)
+
+
+def _lookup(c: Ctx) -> Reply:
+    """The lookup form takes it from here (it asks for the number and identity)."""
+    return Reply([], replace(c.state, lookup_forgotten=None), follow_up="status_form")
 
 
 def _stage_applies(c: Ctx) -> bool:
@@ -197,7 +204,7 @@ ROUTES: List[Route] = [
     # 为什么被退回 / 王小明的能去领了吗, after a lookup: that application, not the procedure in general
     Route("looked_up_case", "已查询的申请", lambda c: c.about_case is not None, _looked_up),
     # a case number or their own application: the lookup form takes it from here
-    Route("status_lookup", "进度查询", _status_applies, lambda c: Reply([], c.state, follow_up="status_form")),
+    Route("status_lookup", "进度查询", _status_applies, _lookup),
     # 已退回是不是要从头再交 / looked up, then 那我下一步干嘛: what that stage means
     Route("stage", "申请阶段说明", _stage_applies, _stage),
     Route("handoff", "转人工", _person_applies, lambda c: Reply(c.r._handoff_messages(), replace(c.state, failures=0), handoff="asked")),

@@ -29,6 +29,7 @@ class State:
     cases_seen: List[str] = field(default_factory=list)  # applications looked up here (LookedUp), latest last
     people: List[str] = field(default_factory=list)  # colleagues named, "老王=renewal@2027-01-15" (bot.people)
     expiry: Optional[str] = None  # the user's own certificate's expiry as said, "2027-02-10" or "2027-02-28~month"
+    lookup_forgotten: Optional[str] = None  # "1": a lookup was forgotten (CASE_MEMORY_TTL): ask again, tell nothing
     today_said: Optional[str] = None  # a date the user gave as today and the office's date then, "2026-12-04@2026-12-04"
 
 
@@ -88,6 +89,9 @@ def _parses(entry: str) -> bool:
     return True
 
 
-def without_lookups(state: State) -> State:
-    """What a new conversation session keeps: nothing a status lookup remembered."""
-    return replace(state, case_stage=None, case_note=None, cases_seen=[])
+def without_lookups(state: State, expired: bool = False) -> State:
+    """What a new conversation session keeps: nothing a status lookup remembered. `expired`: it
+    was forgotten after a silence, so a question about "my application" asks for it again."""
+    had = bool(state.case_stage or state.cases_seen)
+    return replace(state, case_stage=None, case_note=None, cases_seen=[],
+                   lookup_forgotten="1" if expired and had else state.lookup_forgotten)

@@ -114,3 +114,25 @@ def test_a_new_session_forgets_what_a_lookup_remembered_and_keeps_the_topic():
     kept = state_after(events)
     assert kept.procedure == "renewal" and kept.people == ["小李=renewal"]
     assert kept.case_stage is None and kept.cases_seen == []
+
+
+def _after_silence(seconds, monkeypatch, ttl="1800"):
+    monkeypatch.setenv("CASE_MEMORY_TTL", ttl)
+    seen = '{"name": "王小明", "case_no": "ZJ2026000101", "procedure": "initial", "stage": "已公告", "note": ""}'
+    t = tracker("那我现在可以去领了吗", slots=slots(procedure="initial", case_stage="已公告", cases_seen=[seen]))
+    t.events = [{"event": "user", "timestamp": 1000.0, "text": "查询 ZJ2026000101 王小明"},
+                {"event": "user", "timestamp": 1000.0 + seconds, "text": "那我现在可以去领了吗"}]
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswer().run(dispatcher, t, {}))
+    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages), events
+
+
+def test_what_a_lookup_remembered_is_forgotten_after_case_memory_ttl(monkeypatch):
+    """Attack: whoever reuses a sender id long after a lookup asks for the stage."""
+    said, _ = _after_silence(60, monkeypatch)
+    assert "已公告" in said or "可以" in said
+    said, events = _after_silence(1801, monkeypatch)
+    assert "已公告" not in said and "王小明" not in said
+    assert any(e.get("event") == "followup" and e.get("name") == "status_form" for e in events) or "申请编号" in said
+    said, _ = _after_silence(11, monkeypatch, ttl="10")
+    assert "已公告" not in said

@@ -1,8 +1,10 @@
 """Attacks on a running gateway (issue 14), each performed for real; the gateway here runs
 behind a pretend HTTPS proxy (TRUSTED_PROXIES=127.0.0.1), so X-Forwarded-For names the client."""
-import concurrent.futures as cf
+import json
 import re
 import statistics
+import subprocess
+import sys
 import time
 
 import pytest
@@ -10,7 +12,7 @@ import requests
 
 from bot import services
 from console_helpers import ConsoleClient, add_staff
-from gateway_helpers import post_json
+from gateway_helpers import http, post_json
 
 ADMIN = ("chief", "chief-password-1")
 
@@ -40,25 +42,42 @@ class Client(ConsoleClient):
         self.http.headers["X-Forwarded-For"] = address
 
 
-def test_bogus_logins_do_not_stall_the_chat(gateway):
-    """Attack: 32 parallel logins for accounts that do not exist. Hashing ran on the event loop
-    and took /api/messages from ~40 ms to 4 s; now it runs off the loop, bounded."""
-    def bogus(i):
-        c = Client(gateway, f"203.0.113.{i % 4 + 1}")
-        return c.login(f"nobody-{i}", "wrong-password").status_code
+ATTACK = r"""
+import concurrent.futures as cf, re, sys, urllib.parse, urllib.request, http.cookiejar
+gateway = sys.argv[1]
+def bogus(i):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("X-Forwarded-For", f"203.0.113.{i % 32 + 1}")]
+    page = opener.open(gateway + "/console/login").read().decode()
+    token = re.search(r"name='csrf' value='([^']+)'", page).group(1)
+    form = urllib.parse.urlencode({"csrf": token, "name": f"nobody-{i}", "password": "wrong-password"}).encode()
+    try:
+        opener.open(gateway + "/console/login", form)
+    except urllib.error.HTTPError as e:
+        return e.code
+    return 200
+with cf.ThreadPoolExecutor(64) as pool:
+    codes = list(pool.map(bogus, range(512)))
+print(sorted(set(codes)))
+"""
 
+
+def test_bogus_logins_do_not_stall_the_chat(gateway):
+    """Attack: 64 parallel logins for accounts that do not exist, from another process (32 took
+    /api/messages from ~40 ms to 4 s when hashing ran on the event loop); now it runs off the loop,
+    bounded, and the chat keeps answering."""
+    attack = subprocess.Popen([sys.executable, "-c", ATTACK, gateway], stdout=subprocess.PIPE, text=True)
     latencies = []
-    with cf.ThreadPoolExecutor(32) as pool:
-        logins = [pool.submit(bogus, i) for i in range(128)]
-        while not all(f.done() for f in logins):
-            t0 = time.perf_counter()
-            status = post_json(gateway + "/api/messages", {"sender": "chat-during-attack", "message": "监理锁怎么申请"})[0]
-            latencies.append(time.perf_counter() - t0)
-            assert status == 200
-        codes = [f.result() for f in logins]
-    assert set(codes) <= {401, 429}
-    assert max(latencies) < 1.5, f"chat stalled: {sorted(latencies)[-3:]}"
-    assert statistics.median(latencies) < 0.8
+    while attack.poll() is None or len(latencies) < 5:
+        t0 = time.perf_counter()
+        status = post_json(gateway + "/api/messages", {"sender": "chat-during-attack", "message": "监理锁怎么申请"})[0]
+        latencies.append(time.perf_counter() - t0)
+        assert status == 200
+    codes = attack.communicate()[0]
+    assert attack.returncode == 0 and set(json.loads(codes)) <= {401, 429}, codes
+    # measured here: ~0.07 s median, ~0.7 s worst with the fix; ~2 s median, ~2.7 s worst without
+    assert statistics.median(latencies) < 0.5 and max(latencies) < 2.0, f"chat stalled: {sorted(latencies)}"
 
 
 def test_a_login_token_the_client_picked_is_refused(gateway):
@@ -93,3 +112,46 @@ def test_an_account_guessed_at_from_many_places_alerts_the_staff(gateway):
     page = admin.get("/console").text
     assert "可能有人在猜测密码" in page and ADMIN[0] in page
     assert "login_alert" in admin.get("/console/audit").text
+
+
+def test_without_api_keys_the_api_answers_this_machine_only(gateway):
+    """Attack: /api/messages took any sender from anyone; without API_KEYS it is loopback only
+    (a request through the trusted proxy counts by its forwarded address)."""
+    body = {"sender": "someone-else", "message": "那我现在可以去领了吗"}
+    status, text, _ = http("POST", gateway + "/api/messages", json.dumps(body).encode(),
+                           headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+    assert status == 403 and "API_KEYS" in json.dumps(text, ensure_ascii=False)
+    assert post_json(gateway + "/api/messages", {"sender": "local", "message": "监理锁怎么申请"})[0] == 200
+
+
+@pytest.fixture(scope="module")
+def keyed(running_bot, tmp_path_factory):
+    var = tmp_path_factory.mktemp("keyed")
+    settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
+                                 actions_port=running_bot.settings.actions_port)
+    env = settings.environment()
+    env["API_KEYS"] = "key-of-client-one,key-of-client-two"
+    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
+                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw.wait_ready()
+    try:
+        yield settings.gateway_url
+    finally:
+        gw.stop()
+
+
+def _ask(url, key, sender, message):
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    status, body, _ = http("POST", url + "/api/messages", json.dumps({"sender": sender, "message": message}).encode(),
+                           headers=headers)
+    return status, json.dumps(body, ensure_ascii=False)
+
+
+def test_with_api_keys_each_key_has_its_own_senders(keyed):
+    """Attack: after one user's lookup, anyone posting as that sender got the stage."""
+    assert _ask(keyed, None, "s1", "你好")[0] == 401
+    assert _ask(keyed, "not-a-key", "s1", "你好")[0] == 401
+    status, text = _ask(keyed, "key-of-client-one", "shared-id", "查询 ZJ2026000101 王小明")
+    assert status == 200 and "已公告" in text
+    status, text = _ask(keyed, "key-of-client-two", "shared-id", "那我现在可以去领了吗")
+    assert status == 200 and "已公告" not in text and "王小明" not in text

@@ -57,7 +57,7 @@ class Attempts:
 
 
 class PasswordChecks:
-    def __init__(self, workers: int = 2, queue: int = 4):
+    def __init__(self, workers: int = 1, queue: int = 3):  # one core stays free for the chat on a 2-core machine
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password")
         self._slots = asyncio.Semaphore(workers + queue)
 

@@ -29,5 +29,8 @@ class GatewaySettings:
     unattended_check_every: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_CHECK_EVERY", 15)))
     # the HTTPS proxies in front of the gateway, whose X-Forwarded-For names the real client
     trusted_proxies: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("TRUSTED_PROXIES", "")))
+    # keys of programmatic clients of /api/messages (Authorization: Bearer <key>); without any,
+    # the API answers loopback only
+    api_keys: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("API_KEYS", "")))
     max_message_chars: int = 1000
     max_body_bytes: int = 64 * 1024

@@ -1,12 +1,15 @@
 """HTTP and WebSocket handlers of the gateway. Routes are wired in bot/gateway/app.py."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from bot.gateway.clients import client_address, is_loopback
 from bot.gateway.service import BadMessage, ConversationService
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -67,8 +70,28 @@ async def health(request: web.Request) -> web.Response:
 # --- API --------------------------------------------------------------------------------------
 
 
+def api_caller(request: web.Request):
+    """(namespace, None) for a caller allowed to use /api/messages, or (None, refusal). With
+    API_KEYS, a Bearer key is needed and each key's senders are its own (one client cannot speak
+    in another's conversations); without keys, only this machine may call (make run, tests)."""
+    settings = request.app["settings"]
+    if settings.api_keys:
+        given = request.headers.get("Authorization", "")
+        given = given[7:].strip() if given[:7].lower() == "bearer " else ""
+        for key in settings.api_keys:
+            if given and hmac.compare_digest(key.encode(), given.encode()):
+                return hashlib.sha256(key.encode()).hexdigest()[:8] + ":", None
+        return None, error(401, "需要有效的 API 密钥（Authorization: Bearer …）")
+    if not is_loopback(client_address(request, settings.trusted_proxies)):
+        return None, error(403, "本接口只对本机开放；对外提供请设置 API_KEYS")
+    return "", None
+
+
 async def post_message(request: web.Request) -> web.Response:
     """POST /api/messages {"sender", "message"} → Rasa's REST answer, for programmatic clients."""
+    namespace, refused = api_caller(request)
+    if refused is not None:
+        return refused
     data = await read_json(request)
     sender, text = data.get("sender"), data.get("message")
     if not isinstance(sender, str) or not SENDER.match(sender) or not _encodable(sender):
@@ -78,7 +101,7 @@ async def post_message(request: web.Request) -> web.Response:
         text = svc.check(text)
     except BadMessage as e:
         return error(400, str(e))
-    conversation = svc.store.conversation("api", sender)
+    conversation = svc.store.conversation("api", namespace + sender)
     outcome = await svc.handle(conversation, text)
     headers = {} if outcome.delivered else {"X-Helpdesk-Delivered": "false"}
     body = [{"recipient_id": sender, **{k: v for k, v in m.items() if k not in ("recipient_id", "id", "direction", "at", "status")}}
