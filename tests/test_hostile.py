@@ -70,11 +70,34 @@ def test_generated_api_messages_get_an_answer_or_a_clear_error(running_bot, text
     b'{"sender":"u","message":"\xc3\x28"}',                                 # invalid UTF-8
     b'{"sender":"u","message":"\\ud800"}',                                  # lone surrogate
     b"\x00" * 100,
+    b'{"sender":"u","message":' + b"[" * 20000 + b"]" * 20000 + b"}",      # nested past the parser's depth, under the size limit
 ])
 def test_hand_written_bodies(running_bot, body):
     status, data, _ = http("POST", running_bot.gateway + "/api/messages", body)
     assert status in (400, 413) and data["error"]
     assert http("GET", running_bot.gateway + "/healthz")[0] == 200
+
+
+def test_a_false_content_encoding_is_a_clear_400(running_bot):
+    """Attack: `Content-Encoding: gzip` on a body that is not gzip gave 500."""
+    status, data, _ = http("POST", running_bot.gateway + "/api/messages", b'{"sender":"u","message":"hi"}',
+                           headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert status == 400 and data["error"]
+
+
+def test_a_deeply_nested_websocket_frame_keeps_the_socket(running_bot):
+    """Attack: a nested frame under the size limit closed the WebSocket with an error."""
+    async def scenario():
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(running_bot.gateway.replace("http", "ws", 1) + "/ws") as ws:
+                await ws.receive()
+                await ws.send_str("[" * 20000 + "]" * 20000)
+                first = json.loads((await asyncio.wait_for(ws.receive(), 10)).data)
+                await ws.send_str(json.dumps({"type": "ping"}))
+                second = json.loads((await asyncio.wait_for(ws.receive(), 10)).data)
+                return first, second
+    first, second = asyncio.run(scenario())
+    assert first["type"] == "error" and second["type"] == "pong"
 
 
 def test_control_characters_and_markup_are_stored_as_text(running_bot):

@@ -15,6 +15,7 @@ from console_helpers import ConsoleClient, add_staff
 from gateway_helpers import http, post_json
 
 ADMIN = ("chief", "chief-password-1")
+AGENTS = (("ann", "ann-password-1"), ("bob", "bob-password-1"))
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,11 @@ def gateway(running_bot, tmp_path_factory):
     settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
                                  actions_port=running_bot.settings.actions_port)
     assert add_staff(var, *ADMIN[:1], "admin", ADMIN[1]).returncode == 0
+    for agent in AGENTS:
+        assert add_staff(var, agent[0], "agent", agent[1]).returncode == 0
     env = settings.environment()
     env["TRUSTED_PROXIES"] = "127.0.0.1"
+    VARS.append((var, str(settings.gateway_port)))
     gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
                           var / "gateway.log", f"{settings.gateway_url}/healthz").start()
     gw.wait_ready()
@@ -32,6 +36,16 @@ def gateway(running_bot, tmp_path_factory):
         yield settings.gateway_url
     finally:
         gw.stop()
+
+
+def _store(gateway_url):
+    from bot.gateway.store import ConversationStore
+    port = gateway_url.rsplit(":", 1)[1]
+    var = next(p for p in VARS if p[1] == port)[0]
+    return ConversationStore(f"sqlite:///{var / 'conversations.db'}")
+
+
+VARS = []
 
 
 class Client(ConsoleClient):
@@ -155,3 +169,58 @@ def test_with_api_keys_each_key_has_its_own_senders(keyed):
     assert status == 200 and "已公告" in text
     status, text = _ask(keyed, "key-of-client-two", "shared-id", "那我现在可以去领了吗")
     assert status == 200 and "已公告" not in text and "王小明" not in text
+
+
+def test_a_flood_of_new_sessions_is_limited_and_never_buries_the_console(gateway):
+    """Attack: 3,000 anonymous POST /api/sessions were all accepted and listed in the console."""
+    made = [http("POST", gateway + "/api/sessions", b"", headers={"X-Forwarded-For": "203.0.113.77"}) for _ in range(40)]
+    codes = [status for status, _, _ in made]
+    assert codes.count(200) == 30 and codes[30:] == [429] * 10
+    assert http("POST", gateway + "/api/sessions", b"", headers={"X-Forwarded-For": "203.0.113.78"})[0] == 200
+    admin = Client(gateway, "192.0.2.60")
+    assert admin.login(*ADMIN).status_code == 302
+    page = admin.get("/console").text
+    assert not any(body["session"][:8] in page for status, body, _ in made if status == 200)
+
+
+
+def test_the_same_origin_check_does_not_trust_the_host_header(gateway):
+    """Attack: Host and Origin both evil.example passed the same-origin check."""
+    status, _, _ = http("POST", gateway + "/api/messages", json.dumps({"sender": "x", "message": "你好"}).encode(),
+                        headers={"Content-Type": "application/json", "Origin": "http://evil.example",
+                                 "Host": "evil.example"})
+    assert status == 403
+    own = gateway.replace("127.0.0.1", "localhost")
+    status, _, _ = http("POST", gateway + "/api/messages", json.dumps({"sender": "x", "message": "你好"}).encode(),
+                        headers={"Content-Type": "application/json", "Origin": own})
+    assert status == 200
+
+
+@pytest.mark.parametrize("sender", ["\u202egnp.exe", "staff\u200bspoof", "a\u2066b", "\ufeffx"])
+def test_sender_ids_that_spoof_what_staff_see_are_refused(gateway, sender):
+    status, body, _ = http("POST", gateway + "/api/messages", json.dumps({"sender": sender, "message": "你好"}).encode(),
+                           headers={"Content-Type": "application/json"})
+    assert status == 400
+
+
+def test_session_cookies_are_secure_behind_the_tls_proxy(gateway):
+    c = Client(gateway, "192.0.2.70")
+    c.http.headers["X-Forwarded-Proto"] = "https"
+    page = c.http.get(gateway + "/console/login")
+    assert "secure" in page.headers["Set-Cookie"].lower()
+    plain = requests.get(gateway + "/console/login")
+    assert "secure" not in plain.headers["Set-Cookie"].lower()
+
+
+def test_an_agent_cannot_hand_back_a_conversation_another_agent_holds(gateway):
+    sender = "handoff-" + str(time.time())
+    post_json(gateway + "/api/messages", {"sender": sender, "message": "我要转人工"})
+    conv = _store(gateway).conversation("api", sender, create=False)
+    ann, bob, chief = (Client(gateway, f"192.0.2.8{i}") for i in range(3))
+    assert ann.login(*AGENTS[0]).status_code == 302 and bob.login(*AGENTS[1]).status_code == 302
+    assert chief.login(*ADMIN).status_code == 302
+    assert ann.post(f"/console/c/{conv.id}/take").status_code == 302
+    assert bob.post(f"/console/c/{conv.id}/release").status_code == 403
+    assert _store(gateway).by_id(conv.id).assigned_to == "ann"
+    assert chief.post(f"/console/c/{conv.id}/release").status_code == 302
+    assert _store(gateway).by_id(conv.id).status == "bot"

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -108,8 +109,8 @@ class StaffStore:
 
     def add(self, name: str, role: str, password: str) -> Staff:
         name = (name or "").strip()
-        if not name or len(name) > 64 or any(ch.isspace() for ch in name):
-            raise ValueError("账号名不能为空、不能含空格，最长 64 个字符")
+        if not name or len(name) > 64 or any(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in name):
+            raise ValueError("账号名不能为空、不能含空格或不可见字符，最长 64 个字符")
         if role not in ROLES:
             raise ValueError(f"角色只能是 {' 或 '.join(ROLES)}")
         if len(password or "") < MIN_PASSWORD:

@@ -140,11 +140,20 @@ async def console_guard(request: web.Request, handler):
     return await handler(request)
 
 
+def _https(request: web.Request) -> bool:
+    """The visitor's connection is HTTPS: ours, or the trusted proxy's (X-Forwarded-Proto), or
+    COOKIE_SECURE says so; then the session cookies are Secure."""
+    settings = request.app["settings"]
+    proxied = request.remote in console(request).trusted_proxies and \
+        request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    return request.secure or proxied or settings.cookie_secure
+
+
 def _login_form(request: web.Request, error: str = "", name: str = "", status: int = 200) -> web.Response:
     """The login page with a token we issued, also set as the cookie it must match."""
     token = console(request).login_token()
     response = _render(request, pages.login(token, error, name) if error or name else pages.login(token), status)
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/console", secure=request.secure)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/console", secure=_https(request))
     return response
 
 
@@ -175,7 +184,7 @@ async def login(request: web.Request) -> web.Response:
     token, _ = c.staff.start_session(who)
     c.staff.record(who.name, "login")
     response = web.HTTPFound("/console")
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/console", secure=request.secure,
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/console", secure=_https(request),
                         max_age=12 * 3600)
     response.del_cookie(LOGIN_CSRF, path="/console")
     raise response
@@ -235,6 +244,8 @@ async def take_over(request: web.Request) -> web.Response:
 
 async def release(request: web.Request) -> web.Response:
     c, conv, who = console(request), _conversation(request), session(request).staff
+    if conv.status == "human" and conv.assigned_to not in (None, who.name) and not who.is_admin:
+        return web.json_response({"error": f"这个对话由 {conv.assigned_to} 接管中，只有本人或管理员可以交回机器人"}, status=403)
     if await c.service.hand_back(conv, RELEASE_NOTE):
         c.staff.record(who.name, "hand_back", conv.id)
     raise web.HTTPFound(f"/console/c/{conv.id}")

@@ -7,6 +7,7 @@ import logging
 from typing import Optional
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 import asyncio
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot import knowledge
 from bot.cases import CaseStore
 from bot.console import views as console_views
 from bot.console.auth import StaffStore
+from bot.console.limits import Attempts
 from bot.gateway import web as handlers
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
@@ -44,9 +46,9 @@ def _origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
         return True  # not a browser asking across sites (curl, server-to-server)
-    origin = origin.rstrip("/")
-    own = f"{request.scheme}://{request.host}"
-    return origin == own or origin in request.app["settings"].allowed_origins or "*" in request.app["settings"].allowed_origins
+    origin, settings = origin.rstrip("/"), request.app["settings"]
+    # our own origin is configured (PUBLIC_ORIGIN), not read from the Host header the client chose
+    return origin in settings.own_origins() or origin in settings.allowed_origins or "*" in settings.allowed_origins
 
 
 @web.middleware
@@ -66,6 +68,8 @@ async def cross_origin(request: web.Request, handler):
             response = handlers.error(404, "没有这个地址")
         except web.HTTPMethodNotAllowed:
             response = handlers.error(405, "不支持的请求方法")
+        except RequestPayloadError:  # a body that cannot be read as sent (Content-Encoding: gzip that is not)
+            response = handlers.error(400, "请求内容无法读取（编码或压缩格式不正确）")
     if origin and not isinstance(response, web.WebSocketResponse):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
@@ -89,6 +93,7 @@ def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     app = web.Application(middlewares=[security_headers, cross_origin, console_views.console_guard],
                           client_max_size=11 * 1024 * 1024)
     app["settings"] = settings
+    app["session_limits"] = Attempts(60)  # POST /api/sessions per client per minute
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_api_token)
     service = ConversationService(ConversationStore(settings.db_url), rasa, knowledge.default(), settings.max_message_chars)
     app["service"] = service

@@ -32,5 +32,16 @@ class GatewaySettings:
     # keys of programmatic clients of /api/messages (Authorization: Bearer <key>); without any,
     # the API answers loopback only
     api_keys: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("API_KEYS", "")))
+    # the origin the public reaches the gateway at (https://zixun.example.gov.cn): pages there may use
+    # the API and the WebSocket; by default only the gateway's own listening address (and localhost)
+    public_origin: str = field(default_factory=lambda: os.environ.get("PUBLIC_ORIGIN", "").strip().rstrip("/"))
+    cookie_secure: bool = field(default_factory=lambda: os.environ.get("COOKIE_SECURE", "") in ("1", "true", "yes"))
     max_message_chars: int = 1000
+
+    def own_origins(self) -> Tuple[str, ...]:
+        """Origins that are this gateway itself, never the Host header a client sends."""
+        if self.public_origin:
+            return (self.public_origin,)
+        hosts = {self.host} | ({"127.0.0.1", "localhost"} if self.host in ("127.0.0.1", "localhost", "0.0.0.0", "::1") else set())
+        return tuple(sorted(f"http://{h}:{self.port}" for h in hosts))
     max_body_bytes: int = 64 * 1024

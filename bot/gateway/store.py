@@ -184,7 +184,8 @@ class ConversationStore:
                status: Optional[str] = None, assigned_to: Optional[str] = None, limit: int = 200) -> List[dict]:
         """Conversations for the console, newest first, with counts and the last message."""
         c, m = conversations.c, messages.c
-        query = sa.select(conversations).order_by(c.last_at.desc()).limit(limit)
+        # sessions nobody has written in (a widget opened, or a flood of POST /api/sessions) are not listed
+        query = sa.select(conversations).where(c.id.in_(sa.select(m.conversation_id))).order_by(c.last_at.desc()).limit(limit)
         if channel:
             query = query.where(c.channel == channel)
         if status:

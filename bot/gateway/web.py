@@ -14,7 +14,8 @@ from bot.gateway.service import BadMessage, ConversationService
 
 STATIC = Path(__file__).resolve().parent / "static"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-SENDER = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+# no control characters, bidi overrides or zero-width characters (they spoof what staff see)
+SENDER = re.compile(r"^[^\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]{1,200}$")
 
 
 def _encodable(text: str) -> bool:
@@ -43,7 +44,7 @@ async def read_json(request: web.Request) -> dict:
         raise web.HTTPRequestEntityTooLarge(max_size=request.app["settings"].max_body_bytes, actual_size=len(raw))
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested past Python's limit
         raise web.HTTPBadRequest(text=_dumps({"error": "请求格式错误：需要 UTF-8 编码的 JSON"}), content_type="application/json")
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(text=_dumps({"error": "请求格式错误：需要 JSON 对象"}), content_type="application/json")
@@ -109,7 +110,17 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response(body, dumps=_dumps, headers=headers)
 
 
+SESSIONS_PER_MINUTE = 30  # new widget sessions one client may open (a page load makes one)
+
+
 async def new_session(request: web.Request) -> web.Response:
+    """POST /api/sessions: a new widget session, limited per client so a flood cannot bury the
+    console's list (which hides sessions with no message anyway)."""
+    client = client_address(request, request.app["settings"].trusted_proxies)
+    opened = request.app["session_limits"]
+    if opened.count(client) >= SESSIONS_PER_MINUTE:
+        return error(429, "操作过于频繁，请稍后再试")
+    opened.add(client)
     conversation = service(request).store.new_web_session()
     return web.json_response({"session": conversation.user_id})
 
@@ -157,7 +168,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def _on_client_message(svc, conversation, ws, push, raw: str) -> None:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # a frame nested past the parser's depth: bad input, the socket stays
         await push({"type": "error", "error": "消息格式错误"})
         return
     if not isinstance(data, dict) or data.get("type") != "message":
