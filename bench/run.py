@@ -122,7 +122,7 @@ def record_check(var: Path, sent: int) -> dict:
 
 def gateway_overhead(settings: services.Settings, turns: int = 150) -> dict:
     """One user, the same messages, Rasa direct and through the gateway API in alternating rounds."""
-    direct, via = traffic.rasa_direct(settings.rasa_url), traffic.gateway_api(settings.gateway_url)
+    direct, via = traffic.rasa_direct(settings.rasa_url, settings.channel_secret()), traffic.gateway_api(settings.gateway_url)
     d_all, g_all = traffic.Result(1), traffic.Result(1)
     for round_ in range(5):  # alternate so both see the same machine load
         for send, into in ((direct, d_all), (via, g_all)):
@@ -201,7 +201,7 @@ def main() -> int:
             store.import_csv((SHARED_EVAL / "public_cases.csv").read_bytes())
         procs = services.start_all(settings, model)
         try:
-            url = f"{settings.rasa_url}/webhooks/rest/webhook"
+            url = f"{settings.gateway_url}/api/messages"  # the held-out sets through the gateway, as users come
             if (SHARED_EVAL / "public_cases.yml").exists() and not args.skip_eval:
                 results["public_cases"] = eval_cases(url, SHARED_EVAL / "public_cases.yml")
                 print(f"public cases: {results['public_cases']['passed']}/{results['public_cases']['total']}", flush=True)
@@ -211,7 +211,7 @@ def main() -> int:
                 results[name] = eval_cases(url, ROOT / "bench" / f"{name}.yml")
                 print(f"{name}: {results[name]['passed']}/{results[name]['total']}", flush=True)
 
-            direct = traffic.rasa_direct(settings.rasa_url)
+            direct = traffic.rasa_direct(settings.rasa_url, settings.channel_secret())
             full = traffic.mixed((traffic.gateway_api(settings.gateway_url), 0.7),
                                  (traffic.gateway_wechat(settings.gateway_url, WECHAT_TOKEN), 0.3))
             asyncio.run(traffic.run(direct, 8, 60))  # warm up both paths

@@ -64,9 +64,12 @@ class Result:
 Send = Callable[[aiohttp.ClientSession, str, str], "asyncio.Future"]
 
 
-def rasa_direct(base: str):
+def rasa_direct(base: str, secret: str):
+    """Rasa's REST channel, as the gateway calls it (with the shared secret, bot.rasa_channel)."""
+    headers = {"X-Helpdesk-Channel-Secret": secret}
+
     async def send(http: aiohttp.ClientSession, sender: str, text: str) -> bool:
-        async with http.post(base + "/webhooks/rest/webhook", json={"sender": sender, "message": text}) as r:
+        async with http.post(base + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, headers=headers) as r:
             return r.status == 200 and bool(await r.json(content_type=None))
     return send
 

@@ -109,10 +109,10 @@ def _run() -> int:
 jianli-helpdesk is running
   web chat demo     : {settings.gateway_url}/   (widget: {settings.gateway_url}/widget.js)
   gateway API       : {settings.gateway_url}/api/messages
-  Rasa REST channel : {settings.rasa_url}/webhooks/rest/webhook
+  Rasa REST channel : {settings.rasa_url}/webhooks/rest/webhook (the gateway's only: X-Helpdesk-Channel-Secret)
   action server     : {settings.actions_url}/webhook
   data and logs     : {settings.var_dir}
-Try: curl -s -XPOST {settings.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' -d '{{"sender":"me","message":"初始注册需要什么材料"}}'
+Try: curl -s -XPOST {settings.gateway_url}/api/messages -H 'Content-Type: application/json' -d '{{"sender":"me","message":"初始注册需要什么材料"}}'
 Press Ctrl-C to stop.""", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -73,7 +73,7 @@ class Normaliser:
             return ""
         if text.startswith("/"):  # a Rasa intent payload such as /greet: leave it alone
             return text.strip()
-        text = _CONTROL.sub("", text[: MAX_LENGTH * 4])
+        text = _CONTROL.sub("", text[:MAX_LENGTH])  # the gateway's limit, inside Rasa's pipeline too
         text = _CIRCLED.sub(lambda m: f";{ord(m.group()) - 0x245F}.", text)  # ①②: keep a numbered list a list
         text = _EMOJI.sub("", text).strip() or text  # 👍 alone stays: something must be left to read
         text = unicodedata.normalize("NFKC", text)

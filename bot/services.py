@@ -89,10 +89,18 @@ class Settings:
     def api_token(self) -> str:
         """The token protecting Rasa's HTTP API (pause/resume for human handoff): RASA_API_TOKEN,
         or one generated once and kept in var/ (readable by this user only)."""
-        token = self.extra_env.get("RASA_API_TOKEN") or os.environ.get("RASA_API_TOKEN")
-        if token:
-            return token
-        path = self.var_dir / "rasa_api_token"
+        return self._secret("RASA_API_TOKEN", "rasa_api_token")
+
+    def channel_secret(self) -> str:
+        """The secret the gateway shows Rasa's REST channel (bot.rasa_channel): RASA_CHANNEL_SECRET,
+        or one generated once and kept in var/ (readable by this user only)."""
+        return self._secret("RASA_CHANNEL_SECRET", "rasa_channel_secret")
+
+    def _secret(self, variable: str, file_name: str) -> str:
+        given = self.extra_env.get(variable) or os.environ.get(variable)
+        if given:
+            return given
+        path = self.var_dir / file_name
         if not path.exists():
             private_dir(self.var_dir)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -103,6 +111,7 @@ class Settings:
     def environment(self) -> Dict[str, str]:
         env = dict(os.environ)
         env["RASA_API_TOKEN"] = self.api_token()
+        env["RASA_CHANNEL_SECRET"] = self.channel_secret()
         env.setdefault("ACTION_ENDPOINT_URL", f"{self.actions_url}/webhook")
         env.setdefault("TRACKER_DB", str(self.var_dir / "tracker.db"))
         env["HELPDESK_VAR"] = str(self.var_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import urllib.request
 import uuid
 from pathlib import Path
@@ -16,6 +17,8 @@ from bot.cases import CaseStore
 
 TODAY = "2026-11-24"
 os.environ.setdefault("HELPDESK_TODAY", TODAY)
+# one secret for Rasa's channel (bot.rasa_channel) across every gateway and Rasa the tests start
+os.environ.setdefault("RASA_CHANNEL_SECRET", secrets.token_hex(16))
 
 
 class BotClient:
@@ -28,7 +31,8 @@ class BotClient:
 
     def send(self, message: str, sender: str | None = None, timeout: float = 30) -> list:
         body = json.dumps({"sender": sender or self.new_sender(), "message": message}).encode()
-        req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json",
+                                                                   "X-Helpdesk-Channel-Secret": self.settings.channel_secret()})
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read().decode() or "[]")
 

@@ -70,8 +70,9 @@ class SwitchableProxy:
         if self.delay:
             await asyncio.sleep(self.delay)
         async with aiohttp.ClientSession() as s:
-            async with s.post(self.target + request.path, data=await request.read(),
-                              headers={"Content-Type": "application/json"}) as r:
+            forwarded = {"Content-Type": "application/json",
+                         "X-Helpdesk-Channel-Secret": request.headers.get("X-Helpdesk-Channel-Secret", "")}
+            async with s.post(self.target + request.path, data=await request.read(), headers=forwarded) as r:
                 return web.Response(body=await r.read(), status=r.status, content_type="application/json")
 
     async def _start(self):

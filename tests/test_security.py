@@ -224,3 +224,25 @@ def test_an_agent_cannot_hand_back_a_conversation_another_agent_holds(gateway):
     assert _store(gateway).by_id(conv.id).assigned_to == "ann"
     assert chief.post(f"/console/c/{conv.id}/release").status_code == 302
     assert _store(gateway).by_id(conv.id).status == "bot"
+
+
+
+def test_rasas_rest_channel_answers_the_gateway_only(running_bot, gateway):
+    """Attack: Rasa's REST webhook took any sender and metadata without authentication, past the
+    gateway's limits and record (a 10,000-character message took 2.4 s of Rasa's time)."""
+    url = running_bot.settings.rasa_url + "/webhooks/rest/webhook"
+    body = json.dumps({"sender": "direct", "message": "监理锁怎么申请", "metadata": {"channel": "web"}}).encode()
+    assert http("POST", url, body, headers={"Content-Type": "application/json"})[0] == 403
+    assert http("POST", url, body, headers={"Content-Type": "application/json", "X-Helpdesk-Channel-Secret": "guess"})[0] == 403
+    secret = {"Content-Type": "application/json", "X-Helpdesk-Channel-Secret": running_bot.settings.channel_secret()}
+    huge = json.dumps({"sender": "direct", "message": "注册" * 5000}).encode()
+    t0 = time.perf_counter()
+    assert http("POST", url, huge, headers=secret)[0] == 413
+    assert time.perf_counter() - t0 < 1.0
+    assert http("POST", url, body, headers=secret)[0] == 200
+    assert post_json(gateway + "/api/messages", {"sender": "through-gateway", "message": "监理锁怎么申请"})[0] == 200
+
+
+def test_the_normaliser_keeps_no_more_than_the_gateway_allows():
+    from bot.normalise import MAX_LENGTH, normalise
+    assert len(normalise("注册" * 5000)) <= MAX_LENGTH

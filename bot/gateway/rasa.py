@@ -17,13 +17,14 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_urls: Sequence[str] | str, timeout: float, api_token: str = ""):
+    def __init__(self, base_urls: Sequence[str] | str, timeout: float, api_token: str = "", channel_secret: str = ""):
         if isinstance(base_urls, str):
             base_urls = [u for u in base_urls.split(",") if u.strip()]
         self.bases = [u.strip().rstrip("/") for u in base_urls]
         self._next = itertools.cycle(range(len(self.bases)))
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.api_token = api_token
+        self.channel_headers = {"X-Helpdesk-Channel-Secret": channel_secret}  # bot.rasa_channel
         self._session: Optional[aiohttp.ClientSession] = None
 
     async def start(self) -> None:
@@ -42,7 +43,7 @@ class RasaClient:
         last_error: Exception = RasaUnavailable("no Rasa server configured")
         for base in self._order():
             try:
-                async with self._session.post(base + "/webhooks/rest/webhook", json=body) as response:
+                async with self._session.post(base + "/webhooks/rest/webhook", json=body, headers=self.channel_headers) as response:
                     if response.status != 200:
                         raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
                     data = await response.json(content_type=None)

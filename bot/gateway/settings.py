@@ -22,6 +22,7 @@ class GatewaySettings:
     allowed_origins: Tuple[str, ...] = field(default_factory=lambda: _origins(os.environ.get("ALLOWED_ORIGINS", "")))
     rasa_timeout: float = field(default_factory=lambda: float(os.environ.get("RASA_TIMEOUT", 4.0)))
     rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN", ""))
+    rasa_channel_secret: str = field(default_factory=lambda: os.environ.get("RASA_CHANNEL_SECRET", ""))
     # a waiting or taken-over conversation nobody attends for this long goes back to the bot
     handoff_timeout: float = field(default_factory=lambda: float(os.environ.get("HANDOFF_TIMEOUT", 600)))
     # several gateways: live events between them through Redis (e.g. redis://127.0.0.1:6379/0)
