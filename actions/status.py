@@ -29,6 +29,13 @@ def store() -> CaseStore:
     return CaseStore()
 
 
+def client_of(tracker: Tracker) -> str:
+    """Who is asking, as the gateway saw it (network address, or the WeChat OpenID)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    client = metadata.get("client") if isinstance(metadata, dict) else None
+    return str(client)[:200] if client else tracker.sender_id
+
+
 def _text(tracker: Tracker) -> str:
     return turn_from(tracker).text
 
@@ -40,7 +47,7 @@ class ValidateStatusForm(FormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
         # a sender locked out by failed lookups is not asked for anything: the lookup refuses
-        if store().sender_locked_until(tracker.sender_id):
+        if store().sender_locked_until(tracker.sender_id, client=client_of(tracker)):
             return []
         return domain_slots
 
@@ -134,13 +141,14 @@ class ActionStatusLookup(Action):
 
     def _lookup(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         case_no, identity = tracker.get_slot("case_no"), tracker.get_slot("identity")
-        locked = store().sender_locked_until(tracker.sender_id)
+        client = client_of(tracker)
+        locked = store().sender_locked_until(tracker.sender_id, client=client)
         if locked:
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(locked))
             return RESET
         if not case_no or not identity:  # the lookup was stopped by another question
             return RESET
-        result = store().lookup(case_no, identity, tracker.sender_id)
+        result = store().lookup(case_no, identity, tracker.sender_id, client=client)
         if result.status == "found":
             kb = knowledge.default()
             dispatch(dispatcher, status.render(kb, result.case))
@@ -154,6 +162,8 @@ class ActionStatusLookup(Action):
                                             lookup_forgotten=None)]
         elif result.status == "locked":
             dispatcher.utter_message(response="utter_lookup_locked", retry_time=status.retry_time(result.retry_at))
+        elif result.status == "number_locked":  # guessed at by others: the owner is told why, and what to do
+            dispatcher.utter_message(response="utter_lookup_number_locked", retry_time=status.retry_time(result.retry_at))
         else:
             dispatcher.utter_message(response="utter_lookup_no_match")
             if result.retry_at:

@@ -16,7 +16,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import opencc
 import sqlalchemy as sa
@@ -27,7 +27,9 @@ COLUMNS = ["case_no", "name", "id_last4", "company", "procedure", "stage", "upda
 CASE_NO_RE = re.compile(r"^[A-Z]{1,4}\d{6,14}$")
 ID_LAST4_RE = re.compile(r"^\d{3}[\dX]$")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-FAILURE_LIMIT = 5
+FAILURE_LIMIT = 5  # distinct wrong guesses per sender
+CLIENT_LIMIT = 10  # per client (network address), however many sender ids it makes up
+NUMBER_LIMIT = 10  # per case number, from anyone: then the number rests, its owner is told why and staff see it
 FAILURE_WINDOW = 15 * 60  # seconds
 
 metadata = sa.MetaData()
@@ -56,6 +58,7 @@ failures = sa.Table(
     "lookup_failures", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sender", sa.String(200), nullable=False, index=True),
+    sa.Column("client", sa.String(200), nullable=True, index=True),  # the network address (WeChat: the OpenID)
     sa.Column("case_no", sa.String(64), nullable=False, index=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     # a digest of the (number, identity) tried: the same wrong guess again teaches a prober
@@ -237,42 +240,67 @@ class CaseStore:
 
     # -- applicant lookups --------------------------------------------------------------------
 
-    def lookup(self, case_no: str, identity: str, sender: str, now: Optional[float] = None) -> Lookup:
-        """Find a case for an applicant. Unknown numbers and wrong identities look the same;
-        after FAILURE_LIMIT distinct wrong guesses in FAILURE_WINDOW, per sender or per number,
-        refuse. Repeating the same wrong guess (a user retyping a misspelt name) gives a prober
-        nothing new, so it is not counted again."""
+    def lookup(self, case_no: str, identity: str, sender: str, now: Optional[float] = None,
+               client: Optional[str] = None) -> Lookup:
+        """Find a case for an applicant. Unknown numbers and wrong identities look the same.
+        Distinct wrong guesses are limited per sender, per client (the network address, so new
+        sender ids do not reset it) and per number; a number guessed at too often rests for
+        FAILURE_WINDOW ("number_locked": its owner is told why, and the console shows it), so
+        brute force stays infeasible and nobody is locked out without being told. Repeating the
+        same wrong guess (a user retyping a misspelt name) teaches a prober nothing: not counted."""
         now = time.time() if now is None else now
         number = normalise_case_no(case_no)[:64]
-        retry_at = self._locked_until(sender, number, now)
+        retry_at = self._caller_locked_until(sender, client, now)
         if retry_at:
             return Lookup("locked", retry_at=retry_at)
+        retry_at = self._locked_until(failures.c.case_no, number, NUMBER_LIMIT, now) if number else None
+        if retry_at:
+            return Lookup("number_locked", retry_at=retry_at)
         case = self.get(number) if number else None
         if case is None or not identity_matches(case, identity):
             with self.engine.begin() as conn:
-                conn.execute(failures.insert().values(sender=sender[:200], case_no=number, at=now,
-                                                      guess=guess_digest(number, identity)))
-            return Lookup("no_match", retry_at=self._locked_until(sender, number, now))
+                conn.execute(failures.insert().values(sender=sender[:200], client=(client or sender)[:200], case_no=number,
+                                                      at=now, guess=guess_digest(number, identity)))
+            return Lookup("no_match", retry_at=self._caller_locked_until(sender, client, now))
         return Lookup("found", case=case, history=self.history_of(number))
 
-    def sender_locked_until(self, sender: str, now: Optional[float] = None) -> Optional[float]:
-        """When a sender locked out by failed lookups may try again (None: not locked)."""
-        return self._locked_until(sender, None, time.time() if now is None else now)
+    def sender_locked_until(self, sender: str, now: Optional[float] = None, client: Optional[str] = None) -> Optional[float]:
+        """When a sender (or its client) locked out by failed lookups may try again (None: not locked)."""
+        return self._caller_locked_until(sender, client, time.time() if now is None else now)
 
-    def _locked_until(self, sender: str, number: Optional[str], now: float) -> Optional[float]:
+    def _caller_locked_until(self, sender: str, client: Optional[str], now: float) -> Optional[float]:
+        return (self._locked_until(failures.c.sender, sender[:200], FAILURE_LIMIT, now)
+                or (self._locked_until(failures.c.client, client[:200], CLIENT_LIMIT, now) if client else None))
+
+    def _locked_until(self, column, value: str, limit: int, now: float) -> Optional[float]:
         since = now - FAILURE_WINDOW
         with self.engine.connect() as conn:
-            for column, value in ((failures.c.sender, sender[:200]), (failures.c.case_no, number)):
-                if value is None:
-                    continue
-                last_try: dict = {}  # each distinct guess, when it was last tried
-                for row in conn.execute(sa.select(failures.c.id, failures.c.at, failures.c.guess)
-                                        .where(column == value, failures.c.at > since)):
-                    key = row.guess or row.id
-                    last_try[key] = max(last_try.get(key, 0.0), row.at)
-                if len(last_try) >= FAILURE_LIMIT:
-                    return sorted(last_try.values())[-FAILURE_LIMIT] + FAILURE_WINDOW
+            last_try: dict = {}  # each distinct guess, when it was last tried
+            for row in conn.execute(sa.select(failures.c.id, failures.c.at, failures.c.guess)
+                                    .where(column == value, failures.c.at > since)):
+                key = row.guess or row.id
+                last_try[key] = max(last_try.get(key, 0.0), row.at)
+        if len(last_try) >= limit:
+            return sorted(last_try.values())[-limit] + FAILURE_WINDOW
         return None
+
+    def resting_numbers(self, now: Optional[float] = None) -> List[Tuple[str, int, float]]:
+        """(case number, distinct wrong guesses, rests until) for numbers guessed at too often now:
+        for the console, so staff can help the owner and see the probing."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as conn:
+            numbers = [r.case_no for r in conn.execute(
+                sa.select(failures.c.case_no).where(failures.c.at > now - FAILURE_WINDOW).group_by(failures.c.case_no)
+                .having(sa.func.count(sa.distinct(failures.c.guess)) >= NUMBER_LIMIT))]
+        found = []
+        for number in numbers:
+            until = self._locked_until(failures.c.case_no, number, NUMBER_LIMIT, now)
+            if until:
+                with self.engine.connect() as conn:
+                    guesses = conn.execute(sa.select(sa.func.count(sa.distinct(failures.c.guess))).where(
+                        (failures.c.case_no == number) & (failures.c.at > now - FAILURE_WINDOW))).scalar()
+                found.append((number, int(guesses), until))
+        return found
 
 
 def guess_digest(number: str, identity: str) -> str:

@@ -91,10 +91,25 @@ def test_failures_lock_a_sender_and_a_number_for_fifteen_minutes(store):
     locked = store.lookup("ZJ2026000101", "王小明", "prober", now=t + 10)
     assert locked.status == "locked" and locked.retry_at == pytest.approx(t + 15 * 60)
     assert store.lookup("ZJ2026000101", "王小明", "prober", now=t + 15 * 60 + 1).status == "found"
-    for i, guess in enumerate(("张三", "李四", "王五", "0000", "0001")):  # one number, five senders
-        store.lookup("ZJ2026000102", guess, f"sender-{i}", now=t + i)
-    assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 20).status == "locked"
-    assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 15 * 60 + 10).status == "found"
+    for i, guess in enumerate(("张三", "李四", "王五", "0000", "0001")):  # one number, five senders: not enough
+        store.lookup("ZJ2026000102", guess, f"sender-{i}", client=f"10.0.0.{i}", now=t + i)
+    assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 20).status == "found"
+    for i, guess in enumerate(("赵六", "钱七", "孙八", "0002", "0003")):  # ten distinct guesses: the number rests
+        store.lookup("ZJ2026000102", guess, f"sender-{i + 5}", client=f"10.0.1.{i}", now=t + 30 + i)
+    rested = store.lookup("ZJ2026000102", "李华", "honest", now=t + 40)
+    assert rested.status == "number_locked" and rested.retry_at > t + 40  # the owner is told why (utter_lookup_number_locked)
+    assert [n for n, _, _ in store.resting_numbers(now=t + 40)] == ["ZJ2026000102"]  # and the console shows it
+    assert store.lookup("ZJ2026000102", "李华", "honest", now=t + 30 + 15 * 60 + 10).status == "found"
+
+
+def test_one_client_making_up_sender_ids_is_still_one_client(store):
+    """Attack: each fresh sender id had its own five tries; the client (network address) is limited too."""
+    store.import_csv(GOOD.encode())
+    t = 1_000_000.0
+    for i in range(10):
+        store.lookup(f"ZJ20990001{i:02d}", "王小明", f"fresh-{i}", client="203.0.113.5", now=t + i)
+    assert store.lookup("ZJ2026000101", "王小明", "fresh-new", client="203.0.113.5", now=t + 20).status == "locked"
+    assert store.lookup("ZJ2026000101", "王小明", "someone", client="198.51.100.1", now=t + 20).status == "found"
 
 
 def test_the_same_wrong_guess_again_is_not_a_new_try(store):
@@ -109,7 +124,8 @@ def test_the_same_wrong_guess_again_is_not_a_new_try(store):
     assert store.lookup("ZJ2026000101", "王小明", "visitor-1", now=t + 20).status == "found"
     for i, guess in enumerate(("张三", "李四", "王五", "0000")):  # four more distinct guesses: five
         store.lookup("ZJ2026000101", guess, "visitor-0", now=t + 30 + i)
-    assert store.lookup("ZJ2026000101", "王小明", "visitor-1", now=t + 40).status == "locked"
+    assert store.lookup("ZJ2026000101", "王小明", "visitor-0", now=t + 40).status == "locked"  # that prober
+    assert store.lookup("ZJ2026000101", "王小明", "visitor-1", now=t + 40).status == "found"  # not the owner
     with store.engine.connect() as conn:  # what is kept of a wrong guess is a digest, not the name
         kept = " ".join(str(v) for row in conn.execute(sa.select(failures)) for v in row)
     assert "晓明" not in kept and "张三" not in kept

@@ -28,6 +28,7 @@ def gateway(running_bot, tmp_path_factory):
         assert add_staff(var, agent[0], "agent", agent[1]).returncode == 0
     env = settings.environment()
     env["TRUSTED_PROXIES"] = "127.0.0.1"
+    env["CASES_DB_URL"] = f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}"  # the action server's, for the console
     VARS.append((var, str(settings.gateway_port)))
     gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
                           var / "gateway.log", f"{settings.gateway_url}/healthz").start()
@@ -143,8 +144,11 @@ def keyed(running_bot, tmp_path_factory):
     var = tmp_path_factory.mktemp("keyed")
     settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
                                  actions_port=running_bot.settings.actions_port)
+    assert add_staff(var, ADMIN[0], "admin", ADMIN[1]).returncode == 0
     env = settings.environment()
     env["API_KEYS"] = "key-of-client-one,key-of-client-two"
+    env["TRUSTED_PROXIES"] = "127.0.0.1"
+    env["CASES_DB_URL"] = f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}"  # the action server's, for the console
     gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
                           var / "gateway.log", f"{settings.gateway_url}/healthz").start()
     gw.wait_ready()
@@ -246,3 +250,31 @@ def test_rasas_rest_channel_answers_the_gateway_only(running_bot, gateway):
 def test_the_normaliser_keeps_no_more_than_the_gateway_allows():
     from bot.normalise import MAX_LENGTH, normalise
     assert len(normalise("注册" * 5000)) <= MAX_LENGTH
+
+
+def test_a_case_guessed_at_rests_with_its_owner_told_and_the_staff_shown(keyed, running_bot):
+    """Attack: five wrong names from fresh senders locked a case for its real owner, silently.
+    Now one client making up senders is stopped as a client; a number guessed at from many
+    clients rests, its owner is told why and what to do, and the console shows it."""
+    from bot.cases import CaseStore
+    CaseStore(f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}").import_csv(
+        "case_no,name,id_last4,company,procedure,stage,updated_at,note\n"
+        "ZJ2026009901,钱多多,4321,测试监理有限公司,转注册,已受理,2026-11-20,\n".encode(), source="security test")
+
+    def ask(sender, name, address=None, number="ZJ2026009901"):
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer key-of-client-one",
+                   **({"X-Forwarded-For": address} if address else {})}
+        body = json.dumps({"sender": sender, "message": f"查询 {number} {name}"}).encode()
+        return json.dumps(http("POST", keyed + "/api/messages", body, headers=headers)[1], ensure_ascii=False)
+
+    for i in range(10):  # one address, ten made-up senders, ten numbers
+        ask(f"made-up-{i}-{time.time()}", "张三", "203.0.113.200", number=f"ZJ20990099{i:02d}")
+    assert "次数过多" in ask(f"made-up-x-{time.time()}", "钱多多", "203.0.113.200")  # that client is stopped
+    assert "已受理" in ask("owner-1", "钱多多", "198.51.100.200")  # and nobody else
+    for i, name in enumerate(("张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十", "郑一", "冯二")):
+        ask(f"spread-{i}-{time.time()}", name, f"203.0.113.{10 + i}")  # ten guesses at one number from ten places
+    owner = ask("owner-2", "钱多多", "198.51.100.201")
+    assert "暂停在线查询" in owner and "转人工" in owner and "已受理" not in owner  # rests, and the owner is told
+    chief = Client(keyed, "192.0.2.90")
+    assert chief.login(*ADMIN).status_code == 302
+    assert "ZJ2026009901" in chief.get("/console").text  # the staff see it

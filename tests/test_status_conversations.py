@@ -80,11 +80,14 @@ def test_lockout_per_sender(running_bot):
     assert "已受理" in other
 
 
-def test_lockout_per_case_number_across_senders(running_bot):
-    for name in ("李四", "张三", "周九", "钱七", "孙八"):  # five distinct wrong guesses, five senders
+def test_a_case_number_guessed_at_rests_and_its_owner_is_told(running_bot):
+    for name in ("李四", "张三", "周九", "钱七", "孙八"):  # five distinct wrong guesses, five senders: not yet
+        running_bot.text(f"查询进度，申请编号ZJ2026100007，姓名{name}", running_bot.new_sender())
+    assert "已受理" in running_bot.text("查询进度，申请编号ZJ2026100007，姓名王五", running_bot.new_sender())
+    for name in ("吴一", "郑二", "冯三", "陈四", "褚五"):  # ten: the number rests
         running_bot.text(f"查询进度，申请编号ZJ2026100007，姓名{name}", running_bot.new_sender())
     reply = running_bot.text("查询进度，申请编号ZJ2026100007，姓名王五", running_bot.new_sender())
-    assert "查询失败次数过多" in reply and "已受理" not in reply
+    assert "暂停在线查询" in reply and "转人工" in reply and "已受理" not in reply
     assert "已受理" in running_bot.text("查询进度，申请编号ZJ2026100008，姓名赵六", running_bot.new_sender())
 
 

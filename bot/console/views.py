@@ -219,6 +219,9 @@ async def conversation_list(request: web.Request) -> web.Response:
     except ValueError:
         rows = []
     alerts = console(request).recent_alerts() if who.is_admin else []
+    for number, guesses, until in console(request).cases.resting_numbers():  # probing of one case number
+        alerts.append(f"申请编号 {number} 近 15 分钟内被用 {guesses} 种不匹配的信息查询，在线查询已暂停至 "
+                      f"{time.strftime('%H:%M', time.localtime(until))}；申请人本人转人工时，请协助核实后告知进度。")
     return _render(request, pages.conversations(rows, filters, alerts=alerts, **_common(request)))
 
 

@@ -38,8 +38,9 @@ class RasaClient:
         first = next(self._next)
         return self.bases[first:] + self.bases[:first]
 
-    async def send(self, sender: str, text: str, channel: str) -> List[dict]:
-        body = {"sender": sender, "message": text, "metadata": {"channel": channel}}
+    async def send(self, sender: str, text: str, channel: str, client: str = "") -> List[dict]:
+        """`client`: who is asking (the network address; for WeChat the OpenID), for the lookup's limits."""
+        body = {"sender": sender, "message": text, "metadata": {"channel": channel, "client": client or sender}}
         last_error: Exception = RasaUnavailable("no Rasa server configured")
         for base in self._order():
             try:

@@ -97,19 +97,19 @@ class ConversationService:
         await self.hub.publish(CONSOLE, {**event, "conversation": conversation_id})
 
     async def handle(self, conversation: Conversation, text: str, client_id: Optional[str] = None,
-                     source: Optional[Callable] = None, display: Optional[str] = None) -> Outcome:
+                     source: Optional[Callable] = None, display: Optional[str] = None, client: str = "") -> Outcome:
         """Record, answer, record, publish. A repeated client_id gets the first answer again.
         `display` is what a quick-reply button said, when `text` is its payload."""
         text = self.check(text)
         lock = self._locks[conversation.id]
         try:
             async with lock:
-                return await self._handle(conversation, text, client_id, source, display)
+                return await self._handle(conversation, text, client_id, source, display, client)
         finally:
             if not lock.locked() and self._locks.get(conversation.id) is lock:
                 del self._locks[conversation.id]
 
-    async def _handle(self, conversation, text, client_id, source, display) -> Outcome:
+    async def _handle(self, conversation, text, client_id, source, display, client: str = "") -> Outcome:
         if client_id:
             seen = self.store.seen_client_id(conversation.id, client_id)
             if seen:
@@ -121,7 +121,7 @@ class ConversationService:
         if (self.store.fresh(conversation.id) or conversation).status == "human":
             return Outcome([], message_id)  # an agent has this conversation: the bot keeps quiet
         try:
-            replies = await self.rasa.send(conversation.rasa_sender, text, conversation.channel)
+            replies = await self.rasa.send(conversation.rasa_sender, text, conversation.channel, client=client)
         except RasaUnavailable as e:
             log.warning("rasa unavailable for %s: %s", conversation.id, e)
             self.store.mark(message_id, "undelivered")

@@ -88,6 +88,13 @@ def api_caller(request: web.Request):
     return "", None
 
 
+def _limited_client(request: web.Request) -> str:
+    """The client the case lookup limits count, or "" for this machine itself (the tests, the
+    evaluation tools, a proxy not listed in TRUSTED_PROXIES): then each sender counts alone."""
+    address = client_address(request, request.app["settings"].trusted_proxies)
+    return "" if is_loopback(address) else address
+
+
 async def post_message(request: web.Request) -> web.Response:
     """POST /api/messages {"sender", "message"} → Rasa's REST answer, for programmatic clients."""
     namespace, refused = api_caller(request)
@@ -103,7 +110,7 @@ async def post_message(request: web.Request) -> web.Response:
     except BadMessage as e:
         return error(400, str(e))
     conversation = svc.store.conversation("api", namespace + sender)
-    outcome = await svc.handle(conversation, text)
+    outcome = await svc.handle(conversation, text, client=_limited_client(request))
     headers = {} if outcome.delivered else {"X-Helpdesk-Delivered": "false"}
     body = [{"recipient_id": sender, **{k: v for k, v in m.items() if k not in ("recipient_id", "id", "direction", "at", "status")}}
             for m in outcome.messages]
@@ -155,17 +162,18 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.send_json(event, dumps=_dumps)
 
     svc.hub.subscribe(conversation.id, push)
+    client = _limited_client(request)
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            await _on_client_message(svc, conversation, ws, push, msg.data)
+            await _on_client_message(svc, conversation, ws, push, msg.data, client)
     finally:
         svc.hub.unsubscribe(conversation.id, push)
     return ws
 
 
-async def _on_client_message(svc, conversation, ws, push, raw: str) -> None:
+async def _on_client_message(svc, conversation, ws, push, raw: str, client: str = "") -> None:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # a frame nested past the parser's depth: bad input, the socket stays
@@ -187,5 +195,6 @@ async def _on_client_message(svc, conversation, ws, push, raw: str) -> None:
         await push({"type": "error", "id": client_id, "error": str(e)})
         return
     await push({"type": "typing", "on": True})
-    outcome = await svc.handle(conversation, data["text"], client_id=client_id, source=push, display=data.get("display"))
+    outcome = await svc.handle(conversation, data["text"], client_id=client_id, source=push, display=data.get("display"),
+                               client=client)
     await push({"type": "bot", "reply_to": client_id, "messages": outcome.messages, "delivered": outcome.delivered})
