@@ -17,7 +17,8 @@ _COMPACT_DATE = re.compile(r"(?<![\da-z])(20\d{2})(\d{2})(\d{2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")  # 2027年5月 / 27年2月底
 _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
-_EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止", "延注", "续注", "证到", "expir", "valid until", "renew")
+_EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止", "延注", "续注", "证到", "证书到", "有效至", "expir",
+                 "valid until", "renew")
 _EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _EN_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+{_EN_MONTH},?\s+(20\d{{2}})")  # 15 march 2027
 _EN_MDY = re.compile(rf"{_EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(20\d{{2}})")  # march 15, 2027
@@ -40,7 +41,7 @@ _THIS_OR_NEXT_YEAR = re.compile(r"(今年|明年|后年)\s*(\d{1,2}|[一二三�
 
 # A date the user plans to hand in on (打算2027年1月25日再去交 / 拖到2027年2月底才去交): not the expiry.
 _PLAN_DATE = (r"((?:20\d{2}|\d{2})\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号]?|底|末|初|上旬|中旬|下旬)?"
-              r"|\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号]?|底|末|初|上旬|中旬|下旬))")
+              r"|(?:明年|今年)?\d{1,2}\s*月份?\s*(?:\d{1,2}\s*[日号]?|底|末|初|上旬|中旬|下旬)?)")
 _PLANNED = re.compile(r"(拖到|等到|打算|准备|计划|想|定在|到)?\s*" + _PLAN_DATE +
                       r"\s*(?:左右|前后)?\s*(?:的时候)?\s*(再|才)?\s*(?:去|来)?\s*(?:交|报|申报|提交|递交|办|送|上报)")
 
@@ -207,12 +208,15 @@ def find_planned(text: str, now: Optional[date] = None) -> Optional[date]:
     (打算2027年1月25日再去交 → 2027-01-25; 拖到2027年2月底才去交 → 2027-02-28); a month's end,
     start or middle is its last, first or 15th day; a date without a year is the next one."""
     now = now or today()
-    for m in _PLANNED.finditer(_arabic(text)):
+    for m in _PLANNED.finditer(_arabic(_NEXT_YEAR_WORDS.sub("明年", text))):
         if not (m.group(1) or m.group(3)):
             continue
         said = m.group(2)
         numbers = [int(x) for x in re.findall(r"\d+", said)]
-        if "年" in said:
+        if said.startswith(("明年", "今年")):  # 过完年2月份再交 (过完年 is 明年 by now)
+            year = now.year + (1 if said.startswith("明年") else 0)
+            month, day = numbers[0], numbers[1] if len(numbers) > 1 else None
+        elif "年" in said:
             year, month = numbers[0] + (2000 if numbers[0] < 100 else 0), numbers[1]
             day = numbers[2] if len(numbers) > 2 else None
         else:

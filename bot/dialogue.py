@@ -79,7 +79,9 @@ EVERY_PROCEDURE = lexicon.pattern("EVERY_PROCEDURE")
 ITEMS_ASKED = lexicon.pattern("ITEMS_ASKED")
 AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")
 DONE_THEN = lexicon.pattern("DONE_THEN")  # 办完就好了吗
-THAT_ONE = lexicon.pattern("THAT_ONE")  # 然后呢 → …再申请遗失补办 → 那个要带啥  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
+THAT_ONE = lexicon.pattern("THAT_ONE")
+APPROVED_LATER = lexicon.pattern("APPROVED_LATER")
+HANDED_IN = lexicon.pattern("HANDED_IN")  # 已经交到窗口了 / 受理了  # 批下来后我同事能帮我去领证吗  # 然后呢 → …再申请遗失补办 → 那个要带啥  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
 RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
 TOGETHER = lexicon.pattern("TOGETHER")
 NEEDS_STAMP = lexicon.pattern("NEEDS_STAMP")  # 不用贴条吧 / 是不是都要贴条
@@ -435,6 +437,9 @@ class Responder:
 
     def _topic_continued(self, a: Analysis, state: State, today: date) -> None:
         earlier = self.reader.read(state.last_question, today, context=state.procedure)
+        if "contact:withdraw" in earlier.topics and HANDED_IN.search(a.text):  # 如果已经交到窗口了呢
+            a.silent = self.kb.language.silent_topic("withdraw_after_acceptance")
+            return
         tied = state.procedure and set(a.aspects) & {"where", "steps"} and all(
             self.reader.policy_procedures(t) for t in earlier.topics)  # 最早提前多久 → 那交到哪: the renewal's window
         if earlier.topics and not earlier.procedures and not tied:  # 51号文讲的啥 → 哪天开始执行的 / 单位那栏呢
@@ -456,6 +461,8 @@ class Responder:
                                                                                else "还不能领取。") for c in seen)}]
         if (a.gives_case_no and not named) or (a.procedures and not named):
             return None
+        if any(t.startswith("contact:") and t != "contact:review" for t in a.strong_topics) and not named:
+            return None  # 重新上传时系统报错传不上去找谁: the technical line (为什么被退回 keeps the case: its answer has the review line)
         if named:
             case = named[-1]
         elif state.case_stage and state.procedure:
@@ -471,7 +478,7 @@ class Responder:
             note = [{"text": f"退回说明：{case.note}"}] if case.note else []
             review = self.kb.contact("review")
             return note + stage_explained(self.kb, stage, p) + [{"text": f"如对审查意见有疑问，可拨打{review.text}"}]
-        if CAN_COLLECT.search(text) and (a.yes_no or named):
+        if CAN_COLLECT.search(text) and (a.yes_no or named) and not APPROVED_LATER.search(text):
             verdict = {"collect": "可以。", "done": ""}.get(stage.next, "还不能。")
             return [{"text": verdict}] * bool(verdict) + stage_explained(self.kb, stage, p)
         if (a.status_request and len(turn.text) <= SHORT_FOLLOW_UP and not turn.identity()) or (named and _elliptical(turn.text)):
@@ -886,7 +893,10 @@ class Responder:
                                               lacking=a.lacking, only=a.only, besides=a.besides, question=a.text)
                 said = answers.then_needed(self.kb.procedure(a.linked_owner), said, then)
             return said
-        if aspect == "materials" and a.more_asked:
+        if aspect == "collect" and (a.besides or a.more_asked or a.only) and p.collection and p.collection.bring:
+            listed = "、".join(answers.material_line(m, with_copies=False) for m in p.collection.bring)
+            return [{"text": f"领取时办事指南只要求携带：{listed}，没有列出别的。"}] + self._aspect_of(p, aspect, a)  # 除了介绍信还要带啥
+        if aspect == "materials" and (a.more_asked or a.only):  # 还要别的材料吗 / 就这一张表？: the list is all
             return answers.nothing_more(answers.materials(self.kb, p))  # 还要别的材料吗: the list is all
         if aspect == "materials" and a.form and a.yes_no:
             return answers.form_question(self.kb, p, a.form)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, List
 
 from bot import answers
-from bot.dialogue import (CAN_COLLECT, CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION,
+from bot.dialogue import (CAN_COLLECT, CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION, TOGETHER,
                           RETURNED_ASKED, RETURNED_TOLD, Ctx, Reply, _elliptical, _joint_verdict, _stamp_only)
 from bot.status import stage_explained
 
@@ -127,7 +127,8 @@ def _unlisted(c: Ctx) -> Reply:
 
 def _small_talk_applies(c: Ctx) -> bool:
     """Nothing of the guide in the message and no procedure in context to continue."""
-    in_context = c.state.procedure is not None and bool(c.a.aspects or c.a.stages)  # 那之后还要办什么 / 打出来交哪
+    in_context = (c.state.procedure is not None and bool(c.a.aspects or c.a.stages)  # 那之后还要办什么 / 打出来交哪
+                  or bool(c.a.follows and c.a.topics))  # 51号文讲的啥 → 从什么时候开始不用的: that topic, continued
     return not c.a.has_domain_signal and not in_context and c.small_talk is not None
 
 
@@ -178,6 +179,26 @@ def _stamps(c: Ctx) -> Reply:
     return Reply(answers.stamps_compared(kb, [kb.procedure(pid) for pid in c.stamps_compared]), c.state)
 
 
+def _unclear_yes_no_applies(c: Ctx) -> bool:
+    """补办的新证书编号会变吗 / 转注册办理期间我能在新项目上签字吗: a yes-or-no question about one
+    procedure that asks after nothing the guide has (no step, material, policy, contact or date).
+    A list of materials would look like an answer; it is not one."""
+    a = c.a
+    own = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
+    return (a.yes_no and len(c.turn.text) > 8 and not a.corrected and not a.person and not a.stages
+            and not set(a.materials) - {"certificate"} and not a.topics and not a.expiry and not a.planned
+            and set(own) <= {"overview"} and not a.whole_process and not a.asks_next and not a.more_asked
+            and bool(c.procedures) and len(c.procedures) == 1 and not c.stamps_compared
+            and not TOGETHER.search(c.turn.text) and c.r._linked_answer(c.r.kb.procedure(c.procedures[0]), "overview", a) is None)
+
+
+def _unclear_yes_no(c: Ctx) -> Reply:
+    p = c.r.kb.procedure(c.procedures[0])
+    head = [{"text": "办事指南中没有关于这个问题的明确说明，我不能给您确切的答复，以免误导您。"
+                     f"以下是办事指南中{p.title}的办理流程，供您参考；如需确认，您可以查看咨询电话或转人工客服。"}]
+    return Reply(head + answers.steps(c.r.kb, p), _cleared(c, procedure=p.id, last_question=c.turn.text))
+
+
 def _aspect_answer(c: Ctx) -> Reply:
     """The aspect asked, for each procedure the question is about (one verdict first when they agree)."""
     r, a, aspect = c.r, c.a, c.aspect
@@ -225,6 +246,8 @@ ROUTES: List[Route] = [
     Route("clarify", "请用户选择业务", lambda c: c.procedures is None, _clarify),
     Route("general", "各业务通用答复", lambda c: not c.procedures, _general),
     Route("stamps", "对比专用章", _stamps_applies, _stamps),
+    # 补办的新证书编号会变吗: a yes-or-no question about nothing the guide has
+    Route("unclear_yes_no", "指南未明确的是否问题", _unclear_yes_no_applies, _unclear_yes_no),
     Route("aspect", "业务解答", lambda c: True, _aspect_answer),
 ]
 
