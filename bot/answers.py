@@ -613,7 +613,7 @@ def _planned_verdict(expiry: ExpiryDate, planned: date, allowed: int) -> str:
     if not w.open_now:
         return (f"{day}还不能申报。延续注册至多可提早{_months(allowed)}申报：您的注册证书{when}到期，"
                 f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
-    return (f"来得及。{day}在可申报的时间内：您的注册证书{when}到期，最早可在{chinese_date(w.opens)}申报，"
+    return (f"可以，来得及。{day}在可申报的时间内：您的注册证书{when}到期，最早可在{chinese_date(w.opens)}申报，"
             f"须在{when}有效期届满前申报并提交。")
 
 

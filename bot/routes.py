@@ -15,7 +15,8 @@ from typing import Callable, List
 
 from bot import answers
 from bot.dialogue import (CAN_COLLECT, CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION, TOGETHER,
-                          RETURNED_ASKED, RETURNED_TOLD, Ctx, Reply, _elliptical, _joint_verdict, _stamp_only)
+                          RETURNED_ASKED, RETURNED_TOLD, Ctx, Reply, _certificate_asked, _elliptical, _joint_verdict,
+                          _stamp_only)
 from bot.status import stage_explained
 
 
@@ -185,8 +186,9 @@ def _unclear_yes_no_applies(c: Ctx) -> bool:
     A list of materials would look like an answer; it is not one."""
     a = c.a
     own = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
-    return (a.yes_no and len(c.turn.text) > 8 and not a.corrected and not a.person and not a.stages
-            and not set(a.materials) - {"certificate"} and not a.topics and not a.expiry and not a.planned
+    return (a.yes_no and len(c.turn.text) > 8 and not a.corrected and not a.person and not a.stages and not a.shortcut
+            and not set(a.materials) - {"certificate"} and not (a.materials and _certificate_asked(c.turn.text))
+            and not a.topics and not a.expiry and not a.planned
             and set(own) <= {"overview"} and not a.whole_process and not a.asks_next and not a.more_asked
             and bool(c.procedures) and len(c.procedures) == 1 and not c.stamps_compared
             and not TOGETHER.search(c.turn.text) and c.r._linked_answer(c.r.kb.procedure(c.procedures[0]), "overview", a) is None)

@@ -220,7 +220,7 @@ def test_another_professions_certificate_describes_no_procedure_of_ours(responde
 
 @pytest.mark.parametrize("text, planned, verdict", [
     ("我的证书2027年1月20日到期，我打算2027年1月25日再去交延续材料，来得及吗", "2027-01-25", "来不及"),
-    ("证书2027年3月1日到期，打算2026年12月10日去交延续材料可以吗", "2026-12-10", "来得及"),
+    ("证书2027年3月1日到期，打算2026年12月10日去交延续材料可以吗", "2026-12-10", "可以，来得及"),
 ])
 def test_the_day_one_plans_to_hand_in_on_is_judged_not_today(responder, text, planned, verdict):
     reply, shown = say(responder, State(), text)
