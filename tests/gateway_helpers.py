@@ -58,6 +58,7 @@ class SwitchableProxy:
 
     def __init__(self, target: str, port: int):
         self.target, self.port, self.delay = target.rstrip("/"), port, 0.0
+        self.delay_after = 0.0  # Rasa has answered; the answer is held back this long (a slow network)
         self.loop = asyncio.new_event_loop()
         self.runner: Optional[web.AppRunner] = None
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -73,11 +74,20 @@ class SwitchableProxy:
             forwarded = {"Content-Type": "application/json",
                          "X-Helpdesk-Channel-Secret": request.headers.get("X-Helpdesk-Channel-Secret", "")}
             async with s.post(self.target + request.path, data=await request.read(), headers=forwarded) as r:
+                body, status = await r.read(), r.status
+        if self.delay_after:
+            await asyncio.sleep(self.delay_after)
+        return web.Response(body=body, status=status, content_type="application/json")
+
+    async def _forward_get(self, request: web.Request) -> web.Response:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(self.target + request.path_qs) as r:
                 return web.Response(body=await r.read(), status=r.status, content_type="application/json")
 
     async def _start(self):
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._forward)
+        app.router.add_get("/conversations/{tail:.*}", self._forward_get)  # Rasa's HTTP API: the tracker
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()

@@ -309,3 +309,27 @@ def test_wechat_mode_is_checked_at_start():
         WeChatConfig(token="t", aes_key="", mode="safe")
     with pytest.raises(ValueError):
         WeChatConfig(token="t", aes_key=AES_KEY, mode="secure")
+
+
+def test_a_retry_after_a_gateway_restart_is_one_message(running_bot, tmp_path):
+    """Fault: a WeChat retry that reached a restarted gateway was recorded (and answered) twice."""
+    settings = services.Settings(var_dir=tmp_path, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
+                                 actions_port=running_bot.settings.actions_port)
+    env = settings.environment()
+    env.update(WECHAT_TOKEN=TOKEN)
+    env.pop("WECHAT_AES_KEY", None)
+    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
+                          tmp_path / "gateway.log", f"{settings.gateway_url}/healthz")
+    url, openid = settings.gateway_url + "/wechat", new_openid()
+    xml = text_xml(openid, "注销注册要带什么", msg_id())
+    try:
+        gw.start().wait_ready()
+        first = post(url, xml)
+        gw.kill()
+        gw.start().wait_ready()
+        again = post(url, xml)  # WeChat retries with the same MsgId
+        assert first[0] == again[0] == 200 and reply_content(first[1]) == reply_content(again[1])
+        store = ConversationStore(f"sqlite:///{tmp_path / 'conversations.db'}")
+        assert len(in_messages(store, openid)) == 1
+    finally:
+        gw.stop()

@@ -38,9 +38,11 @@ class RasaClient:
         first = next(self._next)
         return self.bases[first:] + self.bases[:first]
 
-    async def send(self, sender: str, text: str, channel: str, client: str = "") -> List[dict]:
-        """`client`: who is asking (the network address; for WeChat the OpenID), for the lookup's limits."""
-        body = {"sender": sender, "message": text, "metadata": {"channel": channel, "client": client or sender}}
+    async def send(self, sender: str, text: str, channel: str, client: str = "", client_id: Optional[str] = None) -> List[dict]:
+        """`client`: who is asking (the network address; for WeChat the OpenID), for the lookup's limits;
+        `client_id`: the client's id for this message, kept in the tracker (see replies_to)."""
+        metadata = {"channel": channel, "client": client or sender, **({"client_id": client_id} if client_id else {})}
+        body = {"sender": sender, "message": text, "metadata": metadata}
         last_error: Exception = RasaUnavailable("no Rasa server configured")
         for base in self._order():
             try:
@@ -58,6 +60,24 @@ class RasaClient:
             return data
         raise RasaUnavailable(str(last_error) or type(last_error).__name__)
 
+    async def replies_to(self, sender: str, client_id: str) -> Optional[List[dict]]:
+        """The bot's answer to the message with this client id, from the conversation's tracker
+        (HTTP API), in the REST channel's shape; None when Rasa never received that message."""
+        last_error: Exception = RasaUnavailable("no Rasa server configured")
+        for base in self._order():
+            url = f"{base}/conversations/{quote(sender, safe='')}/tracker"
+            try:
+                async with self._session.get(url, params={"token": self.api_token, "include_events": "ALL"}) as response:
+                    if response.status != 200:
+                        last_error = RasaUnavailable(f"Rasa refused the tracker: HTTP {response.status}")
+                        continue
+                    tracker = await response.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
+                last_error = e
+                continue
+            return answer_in(tracker.get("events") or [], client_id)
+        raise RasaUnavailable(str(last_error) or type(last_error).__name__)
+
     async def add_event(self, sender: str, event: str) -> None:
         """Pause or resume a conversation in Rasa (HTTP API, needs --enable-api and the token)."""
         last_error: Exception = RasaUnavailable("no Rasa server configured")
@@ -71,3 +91,23 @@ class RasaClient:
             except (aiohttp.ClientError, asyncio.TimeoutError) as e:
                 last_error = e
         raise RasaUnavailable(str(last_error) or type(last_error).__name__)
+
+
+def answer_in(events: List[dict], client_id: str) -> Optional[List[dict]]:
+    """The bot events after the user event carrying client_id, as REST messages (None: no such event)."""
+    start = next((i for i, e in enumerate(events) if e.get("event") == "user"
+                  and ((e.get("metadata") or {}).get("client_id") == client_id)), None)
+    if start is None:
+        return None
+    out = []
+    for e in events[start + 1:]:
+        if e.get("event") == "user":
+            break
+        if e.get("event") != "bot":
+            continue
+        data = e.get("data") or {}
+        if e.get("text") or data.get("buttons"):
+            out.append({"text": e.get("text"), **({"buttons": data["buttons"]} if data.get("buttons") else {})})
+        if data.get("custom"):
+            out.append({"custom": data["custom"]})
+    return out

@@ -113,19 +113,43 @@ class ConversationService:
         if client_id:
             seen = self.store.seen_client_id(conversation.id, client_id)
             if seen:
-                return Outcome(self.store.replies_after(conversation.id, seen), seen, duplicate=True)
+                replies = self.store.replies_after(conversation.id, seen)
+                if replies or (self.store.fresh(conversation.id) or conversation).status == "human":
+                    return Outcome(replies, seen, duplicate=True)
+                return await self._interrupted(conversation, text, client_id, seen, source, client)
         extra = {"display": display[:200]} if isinstance(display, str) and display and display != text else None
         message_id = self.store.add(conversation.id, "in", text, payload=extra, client_id=client_id)
         await self.publish(conversation.id, {"type": "user", "text": (extra or {}).get("display", text),
                                              "id": message_id}, skip=source)
         if (self.store.fresh(conversation.id) or conversation).status == "human":
             return Outcome([], message_id)  # an agent has this conversation: the bot keeps quiet
+        replies = await self._ask_rasa(conversation, text, message_id, client, client_id)
+        return await self._recorded(conversation, message_id, replies, source)
+
+    async def _interrupted(self, conversation, text, client_id, message_id, source, client) -> Outcome:
+        """A message recorded with no answer: the gateway stopped (kill -9, a crash) while Rasa had
+        it. Rasa may have answered already: its tracker is asked first (the client's id travels in
+        the metadata), so the question is answered exactly once, not twice, and not never."""
         try:
-            replies = await self.rasa.send(conversation.rasa_sender, text, conversation.channel, client=client)
+            replies = await self.rasa.replies_to(conversation.rasa_sender, client_id)
+        except RasaUnavailable as e:
+            log.warning("could not read %s's tracker: %s", conversation.id, e)
+            replies = None
+        if replies is None:  # Rasa never saw it: ask now
+            replies = await self._ask_rasa(conversation, text, message_id, client, client_id)
+        return await self._recorded(conversation, message_id, replies, source)
+
+    async def _ask_rasa(self, conversation, text, message_id, client, client_id) -> Optional[List[dict]]:
+        try:
+            return await self.rasa.send(conversation.rasa_sender, text, conversation.channel, client=client,
+                                        client_id=client_id)
         except RasaUnavailable as e:
             log.warning("rasa unavailable for %s: %s", conversation.id, e)
             self.store.mark(message_id, "undelivered")
-            replies = None
+            return None
+
+    async def _recorded(self, conversation, message_id, replies, source) -> Outcome:
+        """Record and publish Rasa's answer (or the notice that there is none) to message_id."""
         meta = next((m["custom"] for m in replies or [] if _is_meta(m)), {})
         shown = [m for m in replies or [] if not _is_meta(m)]
         if not shown:  # Rasa down, or it could not run its actions

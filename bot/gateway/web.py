@@ -15,6 +15,7 @@ from bot.gateway.service import BadMessage, ConversationService
 STATIC = Path(__file__).resolve().parent / "static"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # no control characters, bidi overrides or zero-width characters (they spoof what staff see)
+PUBLIC_FIELDS = ("text", "buttons", "custom", "image")  # what a bot message shows; the record's own fields stay in
 SENDER = re.compile(r"^[^\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]{1,200}$")
 
 
@@ -109,11 +110,14 @@ async def post_message(request: web.Request) -> web.Response:
         text = svc.check(text)
     except BadMessage as e:
         return error(400, str(e))
+    client_id = data.get("id")  # optional: a resend with the same id gets the first answer, exactly once
+    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.match(client_id)):
+        return error(400, "id 必须是 1–64 个字母、数字、- 或 _")
     conversation = svc.store.conversation("api", namespace + sender)
-    outcome = await svc.handle(conversation, text, client=_limited_client(request))
+    outcome = await svc.handle(conversation, text, client_id=client_id, client=_limited_client(request))
     headers = {} if outcome.delivered else {"X-Helpdesk-Delivered": "false"}
-    body = [{"recipient_id": sender, **{k: v for k, v in m.items() if k not in ("recipient_id", "id", "direction", "at", "status")}}
-            for m in outcome.messages]
+    body = [{"recipient_id": sender, **{k: v for k, v in m.items() if k in PUBLIC_FIELDS and v not in (None, [], "")}}
+            for m in outcome.messages]  # the same shape for a first answer and for a resend's (from the record)
     return web.json_response(body, dumps=_dumps, headers=headers)
 
 

@@ -276,10 +276,15 @@ class WeChatEndpoint:
         key = str(message.id) if getattr(message, "id", None) else f"{message.source}:{message.create_time}"
         return await self._deliver(key, message.source, text)
 
+    @staticmethod
+    def _client_id(key: str) -> str:
+        """The message's id for the record: a retry after a gateway restart is the same message."""
+        return "wx" + hashlib.sha256(key.encode()).hexdigest()[:30]
+
     async def _deliver(self, key: str, openid: str, text: str) -> Optional[str]:
         delivery = self.deliveries.get(key)
         if delivery is None:
-            delivery = Delivery(asyncio.ensure_future(self._bot_turn(openid, text)), time.monotonic())
+            delivery = Delivery(asyncio.ensure_future(self._bot_turn(openid, text, self._client_id(key))), time.monotonic())
             self.deliveries[key] = delivery
             self._forget_old()
         if delivery.via_api:
@@ -297,7 +302,7 @@ class WeChatEndpoint:
             asyncio.ensure_future(self._send_all(openid, parts[1:]))
         return parts[0] if parts else None
 
-    async def _bot_turn(self, openid: str, text: str) -> List[str]:
+    async def _bot_turn(self, openid: str, text: str, client_id: Optional[str] = None) -> List[str]:
         conversation = self.service.store.conversation("wechat", openid)
         display = None
         choice = DIGIT_CHOICE.match(text.translate(FULLWIDTH_DIGITS))
@@ -307,7 +312,7 @@ class WeChatEndpoint:
             if 0 <= index < len(buttons):
                 display, text = buttons[index].get("title"), buttons[index].get("payload") or buttons[index].get("title")
         try:
-            outcome = await self.service.handle(conversation, text, display=display)
+            outcome = await self.service.handle(conversation, text, display=display, client_id=client_id)
         except BadMessage as e:
             return [str(e)]
         return split_text(as_text(outcome.messages))
