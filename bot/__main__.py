@@ -118,7 +118,11 @@ Press Ctrl-C to stop.""", flush=True)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     restarts = []  # a process that dies is started again, unless it keeps dying
+    ticks = 0
     while not stop.wait(1):
+        ticks += 1
+        if ticks % 30 == 0:
+            services.rotate_logs(settings.var_dir / "logs")
         for p in procs:
             if p.popen.poll() is None:
                 continue

@@ -34,6 +34,34 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+LOG_MAX_BYTES = 10 * 1024 * 1024
+LOG_KEEP = 3
+
+
+def rotate_logs(logs: Path, max_bytes: int = LOG_MAX_BYTES, keep: int = LOG_KEEP) -> List[Path]:
+    """Logs past max_bytes are copied to .1 (older ones to .2 … .keep, the oldest dropped) and
+    truncated in place: the children write to them through inherited descriptors opened for
+    appending, so they go on writing at the new end. The rotated logs, for the caller."""
+    rotated = []
+    for log in sorted(logs.glob("*.log")) if logs.is_dir() else []:
+        try:
+            if log.stat().st_size <= max_bytes:
+                continue
+            for i in range(keep - 1, 0, -1):
+                older = log.with_name(f"{log.name}.{i}")
+                if older.exists():
+                    older.replace(log.with_name(f"{log.name}.{i + 1}"))
+            with open(log, "rb") as src, os.fdopen(os.open(log.with_name(log.name + ".1"),
+                                                           os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as dst:
+                while chunk := src.read(1024 * 1024):
+                    dst.write(chunk)
+            os.truncate(log, 0)
+            rotated.append(log)
+        except OSError:
+            continue
+    return rotated
+
+
 def tighten(path: Path) -> None:
     """Files an older version left readable by others under var/ become this user's only."""
     for item in path.rglob("*"):

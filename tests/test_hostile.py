@@ -134,3 +134,20 @@ def test_hostile_websocket_frames_leave_the_server_running(running_bot):
         assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
     finally:
         assert http("GET", running_bot.gateway + "/healthz")[0] == 200
+
+
+def test_abandoned_requests_are_logged_briefly(running_bot):
+    """Every aborted request logged a 1.5 KB traceback at ERROR; now one brief line a minute."""
+    import socket
+    import time
+    log = running_bot.settings.var_dir / "logs" / "gateway.log"
+    before = log.stat().st_size
+    host, port = running_bot.gateway.rsplit("/", 1)[1].split(":")
+    for _ in range(20):
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"POST /api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"sender\"")
+        s.close()
+    time.sleep(1.0)
+    written = log.read_bytes()[before:].decode(errors="replace")
+    assert "Traceback" not in written and len(written) < 1000, written[:500]
+    assert http("GET", running_bot.gateway + "/healthz")[0] == 200

@@ -126,3 +126,24 @@ def _reachable(url: str) -> bool:
         return True
     except OSError:
         return False
+
+
+def test_logs_are_rotated_and_the_writer_goes_on(tmp_path):
+    """600 slow clients wrote ~1 MB of tracebacks into a log that never rotated."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "gateway.log"
+    writer = open(log, "ab")  # as a child holds its log: opened for appending, inherited
+    writer.write(b"x" * 2000)
+    writer.flush()
+    assert services.rotate_logs(logs, max_bytes=1000, keep=2) == [log]
+    assert (logs / "gateway.log.1").stat().st_size == 2000 and log.stat().st_size == 0
+    writer.write(b"after\n")
+    writer.flush()
+    assert log.read_bytes() == b"after\n"  # at the new end, no hole
+    writer.write(b"y" * 2000)
+    writer.flush()
+    services.rotate_logs(logs, max_bytes=1000, keep=2)
+    assert (logs / "gateway.log.2").stat().st_size == 2000 and (logs / "gateway.log.1").read_bytes().startswith(b"after")
+    assert services.rotate_logs(logs, max_bytes=1000, keep=2) == []
+    writer.close()
