@@ -80,6 +80,7 @@ ITEMS_ASKED = lexicon.pattern("ITEMS_ASKED")
 AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")
 DONE_THEN = lexicon.pattern("DONE_THEN")  # 办完就好了吗
 THAT_ONE = lexicon.pattern("THAT_ONE")
+OWNER_SAID = lexicon.pattern("OWNER_SAID")  # 我们公司自己也改名了
 APPROVED_LATER = lexicon.pattern("APPROVED_LATER")
 HANDED_IN = lexicon.pattern("HANDED_IN")  # 已经交到窗口了 / 受理了  # 批下来后我同事能帮我去领证吗  # 然后呢 → …再申请遗失补办 → 那个要带啥  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
 RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
@@ -346,6 +347,8 @@ class Responder:
             return
         discussed = {state.procedure, state.previous_procedure, *people.procedures_of(state.people)} - {None}
         for word, pids in LOOSE_NAMES.items():
+            if word in text and OWNER_SAID.search(text):
+                continue  # 我们公司自己也改名了: the company's, whatever was discussed before
             if word in text and a.procedures[0] in pids and a.procedures[0] not in discussed:
                 mine = [pid for pid in pids if pid in discussed]
                 if len(mine) == 1:
@@ -432,6 +435,9 @@ class Responder:
             return False
         if self._chitchat(turn) or not state.last_question or (state.case_stage and NEXT_ASKED.search(turn.text)):
             return False
+        if state.procedure and (set(a.aspects) & {"where", "materials", "collect", "steps"} or a.asks_next
+                                or BARE_NEXT.fullmatch(turn.text.strip("?？。!！. "))):
+            return False  # 社保证明呢 → 交到哪 / 然后呢: the procedure's, not the policy's again
         return (_elliptical(turn.text) or supposing
                 or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP or bool(WHY.search(turn.text)) and len(turn.text) <= 20))
 

@@ -152,9 +152,7 @@ class Reader:
             a.procedures = [pid for pid, start, _ in mentions if start >= corrected[-1]]
         aliased = {pid for start, _, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)}
         a.named = [pid for pid in a.procedures if pid in aliased]
-        referred = [pid for start, end, pid in _find_terms(text, self._procedure_aliases) if REFERENCE_TAIL.match(text, end)]
-        referred += [pid for pid, _, end in self.procedure_mentions(text, suppress=False) if REFERENCE_TAIL.match(text, end)]
-        a.referred_by_name = referred[0] if referred else None  # 更名那个: resolved against the conversation
+        a.referred_by_name = self._referred_by_name(text)
         a.situations = self._situations(text, mentions)
         if not a.procedures:
             a.ambiguity = self._ambiguity(text)
@@ -181,6 +179,8 @@ class Reader:
             a.aspects = topics + ["collect"] + [x for x in a.aspects if x not in topics and x != "collect"]
         if self._asks_proxy(text, a):  # 我自己没空，公司同事能帮我去吗: whether someone else may go (to collect)
             a.aspects.append("collect")
+        if WHERE_RESULTS_ARE.search(text) and "contact:announcements" not in a.aspects:
+            a.aspects.insert(0, "contact:announcements")  # 去哪看有没有批 / 批了以后去哪看: where results are announced
         a.strong_topics = [t for t in a.topics if self._priority.get(t, TOPIC_PRIORITY) >= TOPIC_PRIORITY]
         a.on_topic = (a.has_domain_signal or any(w in text for w in self.kb.language.domain_words)
                       or "contact" in a.aspects  # 给我个能打通的咨询号码: our numbers
@@ -206,6 +206,12 @@ class Reader:
         a.status_request = a.gives_case_no or a.checks_own or (
             any(c in text for c in self.kb.language.status_cues) and not WHERE_RESULTS_ARE.search(text))
         return a
+
+    def _referred_by_name(self, text: str) -> Optional[str]:
+        """更名那个 / 改名那一步: a procedure named as the one already in the conversation."""
+        referred = [pid for start, end, pid in _find_terms(text, self._procedure_aliases) if REFERENCE_TAIL.match(text, end)]
+        referred += [pid for pid, _, end in self.procedure_mentions(text, suppress=False) if REFERENCE_TAIL.match(text, end)]
+        return referred[0] if referred else None
 
     @staticmethod
     def _dates_read(text: str, today: Optional[date], a: Analysis) -> None:
@@ -239,7 +245,7 @@ class Reader:
     def _asks_proxy(self, text: str, a: Analysis) -> bool:
         """Someone else going in their place, with nothing else asked (not 同事的证书丢了怎么办)."""
         asked = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
-        return (not set(asked) - {"collect"} and bool(PROXY_ACT.search(text)) and not a.materials
+        return (not set(asked) - {"collect"} and bool(PROXY_ACT.search(text)) and not a.materials and not a.stages
                 and (a.yes_no or "?" in text)  # asked, not told (我替他跑一趟省厅窗口，…)
                 and any(c in text for c in self.kb.language.proxy_cues))
 
