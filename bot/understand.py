@@ -25,7 +25,8 @@ COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
 BESIDES = re.compile(r"除了.{1,16}?(以外|之外|外)?[,，]?(还|另外|别的|其他|其它)")  # 除了申请表还要别的吗
 ONLY = re.compile(r"只(带|拿|要|交|需|用)|就够|够不够|就行了?吧|就这?一(张|样|份|个)|(别的|其他|其它)都不(用|要)")
-WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程")
+WHOLE_PROCESS = ("整个流程", "全流程", "完整流程", "一步步", "一步一步", "从申报到", "从头到尾", "全部流程", "详细流程",
+                 "后做什么", "后干啥", "后干嘛", "后干什么", "后做啥", "分几步", "几个步骤")  # 先干啥后干啥: every step
 TOPIC_PRIORITY = 10
 REFERENCE_TAIL = lexicon.pattern("REFERENCE_TAIL")
 WHERE_RESULTS_ARE = lexicon.pattern("WHERE_RESULTS_ARE")
@@ -35,6 +36,7 @@ SUBSTITUTE = lexicon.pattern("SUBSTITUTE")
 CLAUSE_MARKS = ",，;；。?？!！"
 HOLDING = re.compile(r"还有|有个|有一个|手里|手上|身上|名下|持有")  # 还有个二建注册: another certificate held
 CORRECTION = re.compile(r"(不是|不对|说错了|搞错了|打错了).{0,12}?(是|应该是|其实是)")
+PERSONAL_NAME = re.compile(r"身份证|姓名|户口|证件号|(我|他|她)的?名字|(我|他|她)(改|换)了?名")  # a person's own name, not 员工的证书
 PERSON = re.compile(r"身份证|姓名|户口|证件号|本人|员工|同事|个人|职工|工程师的名字|(我|他|她)的?名字|(我|他|她)(改|换)")
 MOVED = re.compile(r"转注册|原单位|原来的单位|原公司|之前的单位|以前的单位|别的单位|其他单位|跳槽|换单位|换公司|离职|解聘|调过来|调动|注册过")
 COMPANY = re.compile(r"公司|企业|单位|工商|执照|company")
@@ -301,7 +303,7 @@ class Reader:
         first = {}
         for start, end, pid in sorted(found):
             first.setdefault(pid, (pid, start, end))
-        if "rename" in first and "personal_change" in first and not PERSON.search(text):
+        if "rename" in first and "personal_change" in first and not PERSONAL_NAME.search(text):
             del first["personal_change"]  # 公司合并了…只是名字换成了新的: the company's name; no person is named
         if "reissue_after_change" in first and "rename" in first and COMPANY.search(text) and not PERSON.search(text):
             del first["reissue_after_change"]  # 公司更名后要换新证吗: the company's name; 贴条, not a reissue
