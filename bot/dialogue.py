@@ -81,7 +81,8 @@ AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")
 DONE_THEN = lexicon.pattern("DONE_THEN")  # 办完就好了吗
 THAT_ONE = lexicon.pattern("THAT_ONE")
 OWNER_SAID = lexicon.pattern("OWNER_SAID")
-CERTIFICATE_COLLECTED = lexicon.pattern("CERTIFICATE_COLLECTED")  # 去领新证书需要带什么  # 我们公司自己也改名了
+CERTIFICATE_COLLECTED = lexicon.pattern("CERTIFICATE_COLLECTED")  # 去领新证书需要带什么
+BRING_CERTIFICATE = lexicon.pattern("BRING_CERTIFICATE")  # 领证时要带注册证书吗  # 我们公司自己也改名了
 APPROVED_LATER = lexicon.pattern("APPROVED_LATER")
 HANDED_IN = lexicon.pattern("HANDED_IN")  # 已经交到窗口了 / 受理了  # 批下来后我同事能帮我去领证吗  # 然后呢 → …再申请遗失补办 → 那个要带啥  # 公告在哪看 → 到时候带什么  # 哪些业务要交证书原件
 RETURNED_TOLD = lexicon.pattern("RETURNED_TOLD")  # 我们报的注册被退回来了
@@ -1200,7 +1201,8 @@ BRING = lexicon.pattern("BRING")
 def _certificate_asked(text: str) -> bool:
     """The certificate is what is to be brought or handed in, in the clause that names it (not
     the one collected: 去领新证书需要带什么 asks what to bring to collect it)."""
-    return any("证" in c and BRING.search(c) and not CERTIFICATE_COLLECTED.search(c) for c in CLAUSE_BREAK.split(text))
+    return any("证" in c and BRING.search(c) and (BRING_CERTIFICATE.search(c) or not CERTIFICATE_COLLECTED.search(c))
+               for c in CLAUSE_BREAK.split(text))
 
 
 def _stamp_only(a: Analysis) -> bool:
