@@ -278,3 +278,29 @@ def test_a_case_guessed_at_rests_with_its_owner_told_and_the_staff_shown(keyed, 
     chief = Client(keyed, "192.0.2.90")
     assert chief.login(*ADMIN).status_code == 302
     assert "ZJ2026009901" in chief.get("/console").text  # the staff see it
+
+
+def test_connections_that_send_nothing_are_closed(running_bot, tmp_path):
+    """Attack: sockets opened and left silent (or headers sent a byte at a time) were kept for
+    ever; now closed after GATEWAY_SILENT_TIMEOUT, while a real request is served as before."""
+    import socket
+    settings = services.Settings(var_dir=tmp_path, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
+                                 actions_port=running_bot.settings.actions_port)
+    env = settings.environment()
+    env["GATEWAY_SILENT_TIMEOUT"] = "2"
+    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
+                          tmp_path / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    try:
+        gw.wait_ready()
+        silent = socket.create_connection(("127.0.0.1", settings.gateway_port))
+        slow = socket.create_connection(("127.0.0.1", settings.gateway_port))
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the end of the headers
+        for s in (silent, slow):
+            s.settimeout(10)
+            t0 = time.monotonic()
+            assert s.recv(1024) == b"", "the server kept a silent connection"
+            print("closed after", round(time.monotonic() - t0, 1))
+            s.close()
+        assert http("GET", settings.gateway_url + "/healthz")[0] == 200
+    finally:
+        gw.stop()

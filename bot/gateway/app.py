@@ -4,6 +4,7 @@ Run it with `python -m bot gateway` (make run starts it beside Rasa)."""
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from typing import Optional
 
@@ -100,6 +101,8 @@ class AbortedRequests:
 
 
 ABORTED = web.AppKey("aborted", AbortedRequests)
+SPOKEN = web.AppKey("spoken", dict)  # the connections that completed a request, by id (the object itself kept:
+# an id is reused once a connection is gone)
 
 
 @web.middleware
@@ -114,10 +117,11 @@ async def security_headers(request: web.Request, handler):
 def create_app(settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or GatewaySettings()
     # large enough for a case CSV uploaded in the console; the API and WeChat check their own limit
-    app = web.Application(middlewares=[security_headers, cross_origin, console_views.console_guard],
+    app = web.Application(middlewares=[mark_spoken, security_headers, cross_origin, console_views.console_guard],
                           client_max_size=11 * 1024 * 1024)
     app["settings"] = settings
     app[ABORTED] = AbortedRequests()
+    app[SPOKEN] = {}
     app["session_limits"] = Attempts(60)  # POST /api/sessions per client per minute
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_api_token, settings.rasa_channel_secret)
     service = ConversationService(ConversationStore(settings.db_url), rasa, knowledge.default(), settings.max_message_chars)
@@ -160,5 +164,51 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    settings = GatewaySettings()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    asyncio.run(serve(GatewaySettings()))
+
+
+async def serve(settings: GatewaySettings) -> None:
+    """Run the gateway until SIGINT or SIGTERM. Connections that never send a whole request (a
+    slow-headers client, a socket opened and left) are closed after `silent_timeout` seconds, and
+    idle keep-alive connections after the keep-alive timeout; aiohttp itself waits for ever."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_timeout)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    print(f"======== Running on http://{settings.host}:{settings.port} ========", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.ensure_future(close_silent_connections(runner, app[SPOKEN], settings.silent_timeout))
+    try:
+        await stop.wait()
+    finally:
+        watcher.cancel()
+        await runner.cleanup()
+
+
+async def close_silent_connections(runner: web.AppRunner, spoken: dict, timeout: float) -> None:
+    """Every second: a connection that has not completed a request `timeout` seconds after it
+    opened is closed (the middleware `mark_spoken` notes connections that have)."""
+    first_seen: dict = {}  # id → (connection, when first seen)
+    while True:
+        await asyncio.sleep(1)
+        now, open_now = time.monotonic(), runner.server.connections if runner.server else []
+        alive = {id(h): h for h in open_now}
+        for key in [k for k, (h, _) in first_seen.items() if alive.get(k) is not h]:
+            del first_seen[key]
+        for key in [k for k, h in spoken.items() if alive.get(k) is not h]:
+            del spoken[key]
+        for handler in open_now:
+            _, opened = first_seen.setdefault(id(handler), (handler, now))
+            if spoken.get(id(handler)) is not handler and now - opened > timeout:
+                handler.force_close()
+
+
+@web.middleware
+async def mark_spoken(request: web.Request, handler):
+    """A connection that got a whole request in is not a silent one."""
+    if request.protocol is not None:
+        request.app[SPOKEN][id(request.protocol)] = request.protocol
+    return await handler(request)

@@ -37,6 +37,9 @@ class GatewaySettings:
     # the API and the WebSocket; by default only the gateway's own listening address (and localhost)
     public_origin: str = field(default_factory=lambda: os.environ.get("PUBLIC_ORIGIN", "").strip().rstrip("/"))
     cookie_secure: bool = field(default_factory=lambda: os.environ.get("COOKIE_SECURE", "") in ("1", "true", "yes"))
+    # a connection that sends no whole request in this many seconds is closed; idle keep-alive ones after keepalive_timeout
+    silent_timeout: float = field(default_factory=lambda: float(os.environ.get("GATEWAY_SILENT_TIMEOUT", 20)))
+    keepalive_timeout: float = field(default_factory=lambda: float(os.environ.get("GATEWAY_KEEPALIVE_TIMEOUT", 30)))
     max_message_chars: int = 1000
 
     def own_origins(self) -> Tuple[str, ...]:
