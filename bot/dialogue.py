@@ -81,6 +81,8 @@ AT_THAT_TIME = lexicon.pattern("AT_THAT_TIME")
 DONE_THEN = lexicon.pattern("DONE_THEN")  # 办完就好了吗
 THAT_ONE = lexicon.pattern("THAT_ONE")
 OWNER_SAID = lexicon.pattern("OWNER_SAID")
+MINE_AGAIN = lexicon.pattern("MINE_AGAIN")  # 我那个批了以后呢, after a colleague's question
+COLLEAGUE_SAID = lexicon.pattern("COLLEAGUE_SAID")
 CERTIFICATE_COLLECTED = lexicon.pattern("CERTIFICATE_COLLECTED")  # 去领新证书需要带什么
 BRING_CERTIFICATE = lexicon.pattern("BRING_CERTIFICATE")  # 领证时要带注册证书吗  # 我们公司自己也改名了
 APPROVED_LATER = lexicon.pattern("APPROVED_LATER")
@@ -549,6 +551,9 @@ class Responder:
                 and state.previous_procedure != state.procedure:
             a.procedures = [state.previous_procedure, state.procedure]
             a.yes_no = a.yes_no or "哪个" in text  # 这两个哪个要照片: 都需要 / 都不需要 / each
+        if (not a.procedures and state.previous_procedure and MINE_AGAIN.match(text) and state.last_question
+                and COLLEAGUE_SAID.search(state.last_question)):
+            a.procedures = [state.previous_procedure]  # 我同事…他交啥 → 我那个批了以后呢: mine, not the colleague's
         if not a.procedures and state.procedure and state.last_aspect in ("collect", "steps") and THAT_ONE.match(text):
             following = self.kb.procedure(state.procedure).collection
             if following and following.next_procedure:  # the answer just said what follows: that one
