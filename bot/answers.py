@@ -258,11 +258,7 @@ def _found_material_part(kb: Knowledge, p: Procedure, kind: str, step: Step, m: 
     said = _found_material_sentence(kb, p, kind, step, m, **asked)
     if not DO_WITHOUT.search(asked["question"]):
         return said
-    for verdict in ("需要原件。", "需要。", "是的，", "是的。"):
-        if said.startswith(verdict):
-            said = said[len(verdict):]
-            break
-    return "不行，需要带。" + said
+    return "不行，需要带。" + _without_verdict(said)
 
 
 def _found_material_sentence(kb: Knowledge, p: Procedure, kind: str, step: Step, m: Material, *, kinds: Sequence[str],
@@ -319,15 +315,19 @@ def nothing_more(said: List[Message]) -> List[Message]:
     return [{**said[0], "text": text}] + said[1:]
 
 
+def _without_verdict(sentence: str) -> str:
+    """A material sentence without its leading verdict (需要。/ 可以。…), for a reply that gives its own."""
+    for verdict in ("需要原件。", "需要。", "可以。", "是的，", "是的。"):
+        if sentence.startswith(verdict):
+            return sentence[len(verdict):]
+    return sentence
+
+
 def then_needed(q: Procedure, said: List[Message], then: List[Message]) -> List[Message]:
     """身份证姓名等其他变更, then 要带证书原件吗: not for this procedure (`said`), but for the one
     that follows its approval (`then`, whose verdict word is dropped: it is another procedure's)."""
     first, _, rest = said[0]["text"].partition("\n")
-    following = then[0]["text"].split("\n")[0]
-    for verdict in ("需要原件。", "需要。", "可以。"):
-        if following.startswith(verdict):
-            following = following[len(verdict):]
-            break
+    following = _without_verdict(then[0]["text"].split("\n")[0])
     text = f"{first}\n审核通过后还要办理{q.title}：{following}" + (f"\n{rest}" if rest else "")
     return [{**said[0], "text": text}] + said[1:]
 

@@ -7,10 +7,12 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from typing import Optional
+from typing import Optional, Tuple
 
 import aiohttp
 from aiohttp import web
+
+from bot import services
 
 
 def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict] = None, timeout: float = 30):
@@ -103,3 +105,11 @@ class SwitchableProxy:
     def close(self):
         self.down()
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def gateway_beside(bot, var, rasa_port: Optional[int] = None, **env) -> Tuple[services.Process, services.Settings]:
+    """A gateway of its own (its own var/ and port, `env` set) in front of the running bot's Rasa
+    (or of `rasa_port`, a proxy to it), not started yet: `services.gateway` as make run starts it."""
+    settings = services.Settings(var_dir=var, rasa_port=rasa_port or bot.settings.rasa_port, gateway_port=services.free_port(),
+                                 actions_port=bot.settings.actions_port, extra_env={k: str(v) for k, v in env.items()})
+    return services.gateway(settings), settings

@@ -29,15 +29,11 @@ def test_gateway_killed_during_import_leaves_old_or_new_never_half(tmp_path):
 
 def _crash_stack(running_bot, tmp_path):
     from bot import services
-    from gateway_helpers import SwitchableProxy
+    from gateway_helpers import SwitchableProxy, gateway_beside
     proxy = SwitchableProxy(running_bot.settings.rasa_url, services.free_port())
     proxy.up()
-    settings = services.Settings(var_dir=tmp_path, rasa_port=proxy.port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
-    env = settings.environment()
-    env["RASA_API_TOKEN"] = running_bot.settings.api_token()  # the Rasa behind the proxy checks its own token
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          tmp_path / "gateway.log", f"{settings.gateway_url}/healthz")
+    # the Rasa behind the proxy checks its own token
+    gw, settings = gateway_beside(running_bot, tmp_path, rasa_port=proxy.port, RASA_API_TOKEN=running_bot.settings.api_token())
     return proxy, gw, settings
 
 

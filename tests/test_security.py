@@ -12,7 +12,7 @@ import requests
 
 from bot import services
 from console_helpers import ConsoleClient, add_staff
-from gateway_helpers import http, post_json
+from gateway_helpers import gateway_beside, http, post_json
 
 ADMIN = ("chief", "chief-password-1")
 AGENTS = (("ann", "ann-password-1"), ("bob", "bob-password-1"))
@@ -21,17 +21,13 @@ AGENTS = (("ann", "ann-password-1"), ("bob", "bob-password-1"))
 @pytest.fixture(scope="module")
 def gateway(running_bot, tmp_path_factory):
     var = tmp_path_factory.mktemp("secure")
-    settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
     assert add_staff(var, *ADMIN[:1], "admin", ADMIN[1]).returncode == 0
     for agent in AGENTS:
         assert add_staff(var, agent[0], "agent", agent[1]).returncode == 0
-    env = settings.environment()
-    env["TRUSTED_PROXIES"] = "127.0.0.1"
-    env["CASES_DB_URL"] = f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}"  # the action server's, for the console
+    gw, settings = gateway_beside(running_bot, var, TRUSTED_PROXIES="127.0.0.1",
+                                  CASES_DB_URL=f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}")  # the action server's
     VARS.append((var, str(settings.gateway_port)))
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw.start()
     gw.wait_ready()
     try:
         yield settings.gateway_url
@@ -142,15 +138,10 @@ def test_without_api_keys_the_api_answers_this_machine_only(gateway):
 @pytest.fixture(scope="module")
 def keyed(running_bot, tmp_path_factory):
     var = tmp_path_factory.mktemp("keyed")
-    settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
     assert add_staff(var, ADMIN[0], "admin", ADMIN[1]).returncode == 0
-    env = settings.environment()
-    env["API_KEYS"] = "key-of-client-one,key-of-client-two"
-    env["TRUSTED_PROXIES"] = "127.0.0.1"
-    env["CASES_DB_URL"] = f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}"  # the action server's, for the console
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw, settings = gateway_beside(running_bot, var, API_KEYS="key-of-client-one,key-of-client-two", TRUSTED_PROXIES="127.0.0.1",
+                                  CASES_DB_URL=f"sqlite:///{running_bot.settings.var_dir / 'cases.db'}")  # the action server's
+    gw.start()
     gw.wait_ready()
     try:
         yield settings.gateway_url
@@ -284,12 +275,8 @@ def test_connections_that_send_nothing_are_closed(running_bot, tmp_path):
     """Attack: sockets opened and left silent (or headers sent a byte at a time) were kept for
     ever; now closed after GATEWAY_SILENT_TIMEOUT, while a real request is served as before."""
     import socket
-    settings = services.Settings(var_dir=tmp_path, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
-    env = settings.environment()
-    env["GATEWAY_SILENT_TIMEOUT"] = "2"
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          tmp_path / "gateway.log", f"{settings.gateway_url}/healthz").start()
+    gw, settings = gateway_beside(running_bot, tmp_path, GATEWAY_SILENT_TIMEOUT=2)
+    gw.start()
     try:
         gw.wait_ready()
         silent = socket.create_connection(("127.0.0.1", settings.gateway_port))

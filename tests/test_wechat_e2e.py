@@ -12,7 +12,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot import services
 from bot.gateway.store import ConversationStore
-from gateway_helpers import SwitchableProxy, http
+from gateway_helpers import SwitchableProxy, gateway_beside, http
 from wechat_helpers import AES_KEY, APPID, SECRET, TOKEN, FakeWeChat, event_xml, signed_query, text_xml
 
 
@@ -245,14 +245,9 @@ def test_agent_reply_reaches_a_wechat_user_by_customer_service_api(wechat):
 def safe_mode(running_bot, tmp_path_factory):
     """A gateway with an AES key and no WECHAT_MODE: safe mode, the default once a key is set."""
     var = tmp_path_factory.mktemp("wechat-safe")
-    settings = services.Settings(var_dir=var, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
-    env = settings.environment()
-    env.update(WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_APPSECRET=SECRET, WECHAT_AES_KEY=AES_KEY)
-    env.pop("WECHAT_MODE", None)
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          var / "gateway.log", f"{settings.gateway_url}/healthz").start()
-    gw.wait_ready()
+    gw, settings = gateway_beside(running_bot, var, WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_APPSECRET=SECRET,
+                                  WECHAT_AES_KEY=AES_KEY, WECHAT_MODE="")
+    gw.start().wait_ready()
     try:
         yield settings.gateway_url + "/wechat", ConversationStore(f"sqlite:///{var / 'conversations.db'}")
     finally:
@@ -313,13 +308,7 @@ def test_wechat_mode_is_checked_at_start():
 
 def test_a_retry_after_a_gateway_restart_is_one_message(running_bot, tmp_path):
     """Fault: a WeChat retry that reached a restarted gateway was recorded (and answered) twice."""
-    settings = services.Settings(var_dir=tmp_path, rasa_port=running_bot.settings.rasa_port, gateway_port=services.free_port(),
-                                 actions_port=running_bot.settings.actions_port)
-    env = settings.environment()
-    env.update(WECHAT_TOKEN=TOKEN)
-    env.pop("WECHAT_AES_KEY", None)
-    gw = services.Process("gateway", [str(services.BIN / "python"), "-m", "bot", "gateway"], env,
-                          tmp_path / "gateway.log", f"{settings.gateway_url}/healthz")
+    gw, settings = gateway_beside(running_bot, tmp_path, WECHAT_TOKEN=TOKEN, WECHAT_AES_KEY="", WECHAT_MODE="")
     url, openid = settings.gateway_url + "/wechat", new_openid()
     xml = text_xml(openid, "注销注册要带什么", msg_id())
     try:
