@@ -290,6 +290,8 @@ def _material_verdict(kb: Knowledge, kind: str, m: Material, *, form: Optional[s
         return level
     if form and asks_need and _form_accepted(m, form):
         return "需要。"
+    if form and m.form and "复印件" in question and "原件" in question.replace("复印件", ""):
+        return f"{m.name}原件或复印件均可。" if "或" in m.form else f"{m.name}交{m.form}。"  # 户口本交原件还是复印件: which one, not whether the one said last will do
     if form:
         return _form_verdict(m, form)
     if yes_no and ACCEPTABLE.search(question) and not asks_need:
@@ -621,7 +623,11 @@ def _months(n: int) -> str:
     return {1: "一个月", 2: "两个月", 3: "三个月"}.get(n, f"{n}个月")
 
 
-def contact(kb: Knowledge, c: Contact, yes_no: bool = False) -> List[Message]:
+def contact(kb: Knowledge, c: Contact, yes_no: bool = False, question: str = "") -> List[Message]:
+    """The contact's text; a question about a case it does not cover (已经受理了还能撤吗) gets what
+    the guide does cover and that it says no more."""
+    if c.beyond_answer and any(cue in question for cue in c.beyond):
+        return [{"text": c.beyond_answer}]
     lead = f"{c.yes_no_answer}。" if yes_no and c.yes_no_answer else ""
     return [{"text": lead + c.text}]
 

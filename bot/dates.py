@@ -14,7 +14,7 @@ from typing import List, Optional
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
 _FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
 _COMPACT_DATE = re.compile(r"(?<![\da-z])(20\d{2})(\d{2})(\d{2})(?!\d)")
-_MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_MONTH_DAY = re.compile(r"(?<![\d年.\-/])(\d{1,2})\s*月\s*(\d{1,2})(?:\s*[日号]|(?=\s*(?:到期|过期|届满|截止|为止|就到)))")
 _YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")  # 2027年5月 / 27年2月底
 _EARLY = re.compile(r"(提前|提早|早)\s*(\d+|[一二两三四五六七八九十半]+)\s*(个)?\s*(月|年|天|周|星期)")
 _EXPIRY_WORDS = ("到期", "过期", "有效期", "届满", "延续", "续期", "截止", "延注", "续注", "证到", "证书到", "有效至", "expir",
@@ -32,7 +32,7 @@ _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oc
 _N = r"(\d+|[一二两三四五六七八九十百零半]+)"
 _IN_TIME = re.compile(rf"(还有|再过|还剩|不到|只有)\s*{_N}\s*(?:来|多)?\s*(个多|多个|个)?\s*(月|天|年|周|星期|礼拜)[^,，。]{{0,6}}(到期|过期|届满)")
 _LEFT = re.compile(rf"(到期|过期|届满).{{0,4}}(还有|还剩|只剩|只有|不到)\s*{_N}\s*(?:来|多)?\s*(个半|个多|个)?\s*(月|天|年|周|星期|礼拜)")
-_THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月)\s*(\d{1,2})\s*[号日]")
+_THIS_MONTH_DAY = re.compile(r"(这个月|本月|下个月|下月|上个月|上月)\s*(\d{1,2})\s*[号日]")
 _AFTER_TIME = re.compile(rf"{_N}\s*(个)?\s*(月|天|年|周|星期|礼拜)\s*(后|以后|之后)[^,，。]{{0,4}}(到期|过期|届满)")
 _AGO = re.compile(rf"(过期|到期)(了)?\s*{_N}\s*(个多|多个|个)?\s*(月|天|年|周|星期|礼拜)")
 _NEXT_MONTH = re.compile(r"(下个月|下月)[^,，。]{0,6}(到期|过期|届满)")
@@ -165,7 +165,7 @@ def _loose_expiry(text: str, now: date) -> Optional[ExpiryDate]:
 
 
 # A date the user states as today (今天是12月4号 / 今天2026年12月4日): today, not an expiry.
-_TODAY_SAID = re.compile(r"(?:今天|今日|现在|目前|当前)(?:是|为|已经是|已是)?\s*"
+_TODAY_SAID = re.compile(r"(?:今天|今日|现在|目前|当前)(?:是|为|已经是|已是|已经|都|都已经)?\s*[(（:：]?\s*"
                          r"((?:20\d{2}\s*[年\-/.]\s*)?\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?)")
 # A date in the story, not the certificate's (1968年出生 / 2015年考的证 / 2023年转过来的).
 _STORY_DATE = re.compile(r"((?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?)\s*"
@@ -304,7 +304,8 @@ def _calendar_relative(text: str, now: date) -> Optional[ExpiryDate]:
             return ExpiryDate(date(year, month, calendar.monthrange(year, month)[1]), precision="month")
     m = _THIS_MONTH_DAY.search(text)  # 这个月30号到期
     if m:
-        base = now if m.group(1) in ("这个月", "本月") else months_before(date(now.year, now.month, 1), -1)
+        shift = {"这个月": 0, "本月": 0, "上个月": 1, "上月": 1}.get(m.group(1), -1)
+        base = months_before(date(now.year, now.month, 1), shift)
         parsed = _safe_date(base.year, base.month, int(m.group(2)))
         if parsed:
             return ExpiryDate(parsed)

@@ -123,6 +123,7 @@ MISSED_DEADLINE = lexicon.pattern("MISSED_DEADLINE")  # 要是过了期再报还
 DONE_WITH = lexicon.pattern("DONE_WITH")  # 补办完了新证怎么领
 CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登报要多少钱？: one clause from the next
 SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
+SENTENCE_OR_HEAD_BREAK = lexicon.pattern("SENTENCE_OR_HEAD_BREAK")  # 我手上有四件事：…。他俩批下来以后，哪个要贴条
 LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
 CLAUSE_OR_HEAD_BREAK = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")  # 他们几个：谁要一寸照
 OPENER_LEFTOVER = lexicon.pattern("OPENER_LEFTOVER")  # 问个事儿 → 事
@@ -166,6 +167,8 @@ class Responder:
         if len(items) > 1:
             return self._respond_each(turn, items, state, today)
         reply = self._respond(turn, state, today)
+        if reply.state.about_all and reply.route != "each_person":
+            reply.state = replace(reply.state, about_all=None)
         if state.procedure and reply.state.procedure != state.procedure \
                 and reply.state.previous_procedure == state.previous_procedure:  # not set by the answer itself
             reply.state = replace(reply.state, previous_procedure=state.procedure)
@@ -267,7 +270,8 @@ class Responder:
         state = self._expiry_applied(turn, a, state, today)
         self._correction_applied(a, state)
         self._question_at_the_end(a, state)
-        if (not (a.procedures or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
+        described = a.procedures == ["renewal"] and not a.named  # 那过期的要怎么办: 过期 is the situation, not a new question
+        if (not ((a.procedures and not described) or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
                 and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
             a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
         if self._continues_topic(turn, a, state):
@@ -416,7 +420,7 @@ class Responder:
             return
         context = a.procedures[0] if a.procedures else state.procedure
         last = self.reader.read(clauses[-1], a.today, context=context)
-        if last.topics or not set(last.aspects) & {"materials", "collect"} or not self._asks(last):
+        if last.topics or not (set(last.aspects) & {"materials", "collect"} or last.stages) or not self._asks(last):
             return
         if any(self._asks(self.reader.read(clause, a.today, context=context)) for clause in clauses[:-1]):
             return  # 要先办什么？一寸照要原件吗？: two questions, both answered
@@ -514,6 +518,10 @@ class Responder:
                      or (people.asked_about(last_clause, known, None) if found else None))
             if focus:
                 a.procedures = [focus]
+                if focus != "renewal":  # 徐婷证书1月20日到期。先说郑丽注销要什么: no renewal verdict for 徐婷 now
+                    a.expiry, a.expiries = None, []
+                    a.aspects = [x for x in a.aspects if x != RENEWAL_WINDOW]
+                    a.strong_topics = [x for x in a.strong_topics if x != RENEWAL_WINDOW]
         elif known:
             self._person_referred(text, a, known, state, today)
         return replace(state, people=known) if found or dates else state
@@ -545,6 +553,7 @@ class Responder:
         if not a.procedures and state.previous_procedure and BACK_TO.match(text):
             a.procedures = [state.previous_procedure]
         if len(a.procedures) == 1 and state.previous_procedure and BACK_TO.match(text) \
+                and not people.person_asked(text, state.people, state.procedure) \
                 and any(w in text and state.previous_procedure in pids for w, pids in LOOSE_NAMES.items()):
             a.procedures = [state.previous_procedure]  # 回到改名的事, after 公司改名了: the company's
         if not a.procedures and BOTH.search(text) and state.previous_procedure and state.procedure \
@@ -959,8 +968,15 @@ class Responder:
     def _asks_both(self, text: str) -> bool:
         """交啥材料，批了以后领证又要带啥: one clause about handing in, another about collecting
         (not 名单公布了，去拿证要带啥, which asks only about collecting)."""
-        clauses = [set(self.reader.read(c).aspects) for c in _clause_list(text)]
-        return any("materials" in c and "collect" not in c for c in clauses) and any("collect" in c for c in clauses)
+        collecting, handing_in = False, False
+        for sentence in SENTENCE_OR_HEAD_BREAK.split(text):
+            said_collect = False  # 批下来以后，谁去领，要带什么: what to bring, after collecting in one sentence, is for then
+            for clause in _clause_list(sentence):
+                aspects = set(self.reader.read(clause).aspects)
+                handing_in = handing_in or ("materials" in aspects and "collect" not in aspects and not said_collect)
+                said_collect = said_collect or "collect" in aspects
+            collecting = collecting or said_collect
+        return collecting and handing_in
 
     def _linked(self, p: Procedure) -> List[str]:
         """The procedures one follows from or leads to (item 8 → item 9), the next one first."""
@@ -1051,7 +1067,7 @@ class Responder:
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
-                messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
+                messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no, a.text)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
         own = [c for c in SENTENCE_BREAK.split(a.text) if self.reader.procedures_in(c)]
         about = self.reader.read("，".join(own), a.today) if own and len(own) < _clauses(a.text) else a
@@ -1063,24 +1079,40 @@ class Responder:
     def _each_person(self, c: "Ctx") -> Reply:
         """The question answered for each colleague named, one line each, from their own procedure
         (and their own expiry date when it is about when they may apply)."""
-        lines = []
         asks_window = bool(WINDOW_ASKED.search(c.turn.text)) and not c.a.materials
-        question = [x for x in LIST_HEAD_BREAK.split(c.turn.text) if x.strip()][-1]  # 我手上有四件事：…。哪几个要…
-        for label, pid, expiry in people.everyone(c.state.people):
-            p = self.kb.procedure(pid)
-            if asks_window and pid == "renewal" and expiry:
-                said = answers.renewal(self.kb, ExpiryDate(date.fromisoformat(expiry)), None, True, c.today)
-            elif asks_window:
-                continue
-            else:
-                alone = replace(c.state, procedure=pid, people=[], previous_procedure=None, last_question=None,
-                                last_aspect=None, pending_question=None, pending_candidates=[])
-                said = self._respond(Turn(text=question), alone, c.today).messages
-            first = next((m["text"] for m in said if m.get("text")), "")
-            lines.append((f"{label}（{p.title}）：" if label else f"{p.title}：") + (first.split("\n")[0] if c.a.yes_no or asks_window or c.a.materials else first))
+        question = _asking_clause(SENTENCE_OR_HEAD_BREAK.split(c.turn.text), self.reader)  # 我手上有四件事：…。哪几个要…
+        lines = [line for person in people.everyone(c.state.people)
+                 if (line := self._person_line(c, question, asks_window, *person))]
         if not lines:
             return Reply([{"text": "您提到的同事中没有给出到期日期的延续注册。请告诉我各自的证书到期日期。"}], c.state)
-        return Reply([{"text": "\n".join(lines)}], replace(c.state, last_question=c.turn.text, last_aspect=c.aspect or "materials"))
+        state = replace(c.state, last_question=c.turn.text, last_aspect=c.aspect or "materials", about_all="1")
+        bodies = {body.replace(f"【{title}】", "").replace(title, "") for _, body, title in lines}
+        if len(lines) > 1 and len(bodies) == 1:  # 他们三个的申请表都在哪个系统填: the same for each of them, said once
+            return Reply([{"text": "、".join(who.rstrip("：") for who, _, _ in lines) + "都一样：" + bodies.pop().lstrip("：")}], state)
+        lead = _joint_verdict([[{"text": body}] for _, body, _ in lines]) if c.a.yes_no else []
+        lead = [m for m in lead if not m["text"].startswith("不是都一样")]  # each line says its own verdict
+        return Reply(lead + [{"text": "\n".join(who + body for who, body, _ in lines)}], state)
+
+    def _person_line(self, c: "Ctx", question: str, asks_window: bool, label: str, pid: str,
+                     expiry: str) -> Optional[Tuple[str, str, str]]:
+        """(who, answer, procedure title) for one colleague, or None when a window question has no
+        date of theirs to answer from."""
+        p = self.kb.procedure(pid)
+        if asks_window and pid == "renewal" and expiry:
+            said = answers.renewal(self.kb, ExpiryDate(date.fromisoformat(expiry)), None, True, c.today)
+        elif asks_window:
+            return None
+        else:
+            alone = replace(c.state, procedure=pid, people=[], previous_procedure=None, last_question=None,
+                            last_aspect=None, pending_question=None, pending_candidates=[])
+            said = self._respond(Turn(text=question), alone, c.today).messages
+        first = next((m["text"] for m in said if m.get("text")), "")
+        head = first.split("\n")[0]
+        # a verdict on one thing is its first line (with what to bring, 领取时需携带…, when that is all);
+        # a list (【转注册】受理时需携带以下材料…) keeps its items
+        short = ((c.a.yes_no or asks_window or c.a.materials) and not head.endswith(("：", ":"))
+                 and not head.startswith("【") and first.count("\n") > 1)
+        return (f"{label}（{p.title}）：" if label else f"{p.title}："), (head if short else first), p.title
 
     def _renewal_verdicts(self, a: Analysis) -> List[dict]:
         """One verdict per expiry date said (他俩现在都能申报吗: each), named after its colleague
@@ -1134,6 +1166,14 @@ def _expiry_decoded(code: Optional[str]) -> Optional[ExpiryDate]:
         return ExpiryDate(date.fromisoformat(value), precision or "day") if value else None
     except ValueError:  # a tampered slot
         return None
+
+
+def _asking_clause(clauses: List[str], reader: Reader) -> str:
+    """The clause that asks about everyone (他们三个都要交什么申请表，帮我列一下): the last one that
+    refers to them or names a procedure, not a request tagged on after it."""
+    clauses = [x for x in clauses if x.strip()] or [""]
+    return next((x for x in reversed(clauses) if QUESTION_WORDS.search(x) or people.ALL_OF_THEM.search(x)
+                 or reader.procedures_in(x)), clauses[-1])
 
 
 def _ask_window(a: Analysis) -> None:
@@ -1288,7 +1328,7 @@ class Ctx:
         kb, a = self.r.kb, self.a
         stage = next((x for x in kb.stages if x.name in self.turn.text), None)
         looked_up = kb.stage(self.state.case_stage) if self.state.case_stage else None
-        if stage is None and looked_up and NEXT_ASKED.search(self.turn.text) and not (a.topics or a.procedures) \
+        if stage is None and looked_up and NEXT_ASKED.search(self.turn.text) and not (a.topics or a.procedures or a.silent) \
                 and (not a.stages or (len(self.turn.text) <= SHORT_FOLLOW_UP and looked_up.name[1:] in self.turn.text)):
             stage = looked_up  # 那我下一步干嘛 / 受理了我还要做什么: the stage looked up
         return stage
@@ -1354,9 +1394,16 @@ class Ctx:
     @cached_property
     def about_everyone(self) -> bool:
         """他们几个谁要一寸照 / 哪几个批下来还要去窗口: every colleague named, none in particular."""
-        asked = [x for x in CLAUSE_OR_HEAD_BREAK.split(self.turn.text) if x.strip()][-1:] or [""]
-        return (not self.a.person and len(self.a.procedures) <= 1 and not self.r.reader.procedures_in(asked[0])
-                and people.about_all(asked[0], self.state.people))
+        asked = _asking_clause(CLAUSE_OR_HEAD_BREAK.split(self.turn.text), self.r.reader)
+        theirs = set(people.procedures_of(self.state.people))  # 他俩…哪个要…: read as "these two" already
+        if (self.state.about_all and len(people.named(self.state.people)) > 1 and not self.a.procedures
+                and not self.a.person and not people.labels_in(self.turn.text) and not self.a.topics
+                and len(self.turn.text) <= SHORT_FOLLOW_UP and QUESTION_WORDS.search(self.turn.text)):
+            return True  # 他俩哪个要贴条 → 贴条的时候盖的是什么章: still both of them
+        sentence = _asking_clause(SENTENCE_OR_HEAD_BREAK.split(self.turn.text), self.r.reader)
+        return (not self.a.person and (len(self.a.procedures) <= 1 or set(self.a.procedures) <= theirs)
+                and not self.r.reader.procedures_in(asked)
+                and people.about_all(sentence, self.state.people))
 
     @cached_property
     def stamps_compared(self) -> List[str]:

@@ -150,6 +150,8 @@ class Contact:
     priority: int = 10
     context: Tuple[str, ...] = ()
     patterns: Tuple[str, ...] = ()  # phrasings with words apart (监理系统有没有人工客服电话)
+    beyond: Tuple[str, ...] = ()  # cues of a case the text does not cover (已经受理了还能撤吗)
+    beyond_answer: Optional[str] = None  # what is said then: what the guide covers, and that it says no more
 
 
 @dataclass(frozen=True)
@@ -460,7 +462,7 @@ def _contacts(data: dict) -> Tuple[Contact, ...]:
     for i, raw in enumerate(data.get("contacts") or []):
         e = _Entry("contacts.yml", f"contact {i + 1}", raw)
         e.unknown_keys({"id", "source", "name", "purpose", "phones", "text", "cues", "questions", "via", "yes_no_answer", "priority", "context",
-                        "patterns"})
+                        "patterns", "beyond", "beyond_answer"})
         patterns = e.texts("patterns")
         _compile_patterns(e, patterns)
         c = Contact(
@@ -469,7 +471,10 @@ def _contacts(data: dict) -> Tuple[Contact, ...]:
             phones=e.texts("phones"), via=e.text("via", required=False),
             yes_no_answer=e.text("yes_no_answer", required=False),
             priority=raw.get("priority", 10), context=e.texts("context"), patterns=patterns,
+            beyond=e.texts("beyond"), beyond_answer=e.text("beyond_answer", required=False),
         )
+        if bool(c.beyond) != bool(c.beyond_answer):
+            e.fail("beyond and beyond_answer go together")
         for phone in c.phones:
             if not PHONE_RE.match(phone):
                 e.fail(f"phone {phone!r} is not of the form 010-88381873")

@@ -36,9 +36,12 @@ _PINYIN = {"zhengshu": "证书", "zhuce": "注册", "cailiao": "材料", "yanxu"
            "company": "公司", "name": "名", "registration": "注册", "certificate": "证书", "update": "更新", "lock": "锁",
            "initial": "初始", "cancel": "注销", "renew": "延续", "materials": "材料", "material": "材料", "steps": "流程",
            "step": "流程", "upload": "上传", "cert": "证书", "social security": "社保", "original": "原件", "copy": "复印件",
-           "approved": "批下来", "approve": "批", "expire": "到期", "expires": "到期", "renewal": "延续注册", "half year": "半年",
+           "approve": "批", "expire": "到期", "expires": "到期", "renewal": "延续注册", "half year": "半年",
            "status": "进度", "transfer": "转注册", "photo": "照片", "fee": "费用", "fees": "费用",
-           "after approval": "批下来以后", "approval": "审批", "driver license": "驾驶证", "driving license": "驾驶证",
+           "after approval": "批下来以后", "approval": "审核通过", "approved": "批下来", "add": "增加", "procedure": "流程",
+           "process": "流程", "documents": "材料", "document": "材料", "next step": "下一步", "social insurance": "社保",
+           "pick up": "领取", "collect": "领取", "withdraw": "撤回", "submit": "提交", "application form": "申请表",
+           "newspaper": "报纸", "specialty": "专业", "major": "专业", "driver license": "驾驶证", "driving license": "驾驶证",
            "driver's license": "驾驶证", "id card": "身份证", "lost": "丢了", "my": "我的",
            "what should i bring to": "要带什么去", "what should i bring": "要带什么", "what do i need": "需要什么"}
 _PINYIN_NEXT_TO_CJK = re.compile(

@@ -18,8 +18,9 @@ _SURNAME = "[" + "".join(sorted(SURNAMES)) + "]"
 LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?![作程资厂地具人会期钱种龄商])|"
                    r"(另一个|另外一个|一个)(?:同事|员工|人)")
 # 张伟刚考出来 / 陈刚是从别的公司跳槽过来的 / 帮两个同事问：周婷的证书弄丢了: a full name opening a clause
-FULL_NAME = re.compile(rf"(?:^|[,，;；:：、。!！?？\s]|同事|员工|还有|另外|帮|给|替)({_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
-                       r"(?=的|是|要|想|刚|那|呢|去|也|现在|已经|今年|明年|去年|需要|打算|准备|从|本来|其实|不是|[,，;；:：?？]|$)")
+FULL_NAME = re.compile(rf"(?:^|[,，;；:：、。!！?？\s]|同事|员工|还有|另外|帮|给|替|的是)({_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
+                       r"(?=的|是|要|想|刚|那|呢|去|也|现在|已经|今年|明年|去年|需要|打算|准备|从|本来|其实|不是|[,，;；:：?？]|$|"
+                       r"(?:证|离职|离开|考试|考过|考完|调|丢|跳槽|转|快|换|改名|身份证|户口|还|在|和|跟))")
 CLAUSE = re.compile(r"[,，;；。?？!！、]")  # 老刘离职注销、小周初始注册、小谢增加专业: one colleague a clause
 ORDINAL = re.compile(r"第([一二两1-2])(?:个|位)(?:人|同事|员工)?")
 OTHER = re.compile(r"另一个|另外一个|另一位|另外那个")
@@ -27,7 +28,7 @@ FIRST_ONLY = re.compile(r"先(?:说|问|讲|看|答)(?:一下)?(.{1,8}?)(?:的|�
 ORDINALS = {"一": 0, "1": 0, "二": 1, "两": 1, "2": 1}
 EXPIRY_TALK = ("到期", "过期", "有效期", "届满")
 # 他们几个 / 哪几个 / 哪几位 / 这三个都 / 每个人 / 各自 / 谁现在能报: every colleague named
-ALL_OF_THEM = re.compile(r"他们|她们|哪几|哪些人|哪个人|哪位|几个人|[这那两三四五几]个(人)?都|[这那][两三四五几]个|[两三四五几]个(人|同事)?(的|用|分别|各|里)|每个人|每个|各自|分别|大家|谁")
+ALL_OF_THEM = re.compile(r"他们|她们|他俩|她俩|两人|俩人|哪几|哪些人|哪个人|哪位|几个人|[这那两三四五几]个(人)?都|[这那][两三四五几]个|[两三四五几]个(人|同事)?(的|用|分别|各|里)|每个人|每个|各自|分别|大家|谁")
 
 
 def _label(match: re.Match) -> str:
@@ -62,8 +63,10 @@ def introduced(text: str, procedures_in) -> List[Tuple[str, str]]:
     found, clauses = [], [c for c in CLAUSE.split(text) if c.strip()]
     several = len(procedures_in(text)) > 1
     waiting = None  # 张伟刚考出来，第一次注册: the name in one clause, the procedure in the next
+    seen: List[str] = []  # 先说郑丽注销要什么: a name said earlier in the message names its clause too
     for clause in clauses:
-        labels = _labels(clause)
+        labels = _labels(clause) or [x for x in seen if len(x) >= 2 and x in clause][:1]
+        seen += [x for x in labels if x not in seen]
         named = procedures_in(clause)
         if len(labels) == 1 and len(named) == 1:
             found.append((labels[0], named[0]))

@@ -31,6 +31,7 @@ class State:
     expiry: Optional[str] = None  # the user's own certificate's expiry as said, "2027-02-10" or "2027-02-28~month"
     lookup_forgotten: Optional[str] = None  # "1": a lookup was forgotten (CASE_MEMORY_TTL): ask again, tell nothing
     today_said: Optional[str] = None  # a date the user gave as today and the office's date then, "2026-12-04@2026-12-04"
+    about_all: Optional[str] = None  # "1": the last answer was for each colleague (他俩…哪个要贴条 → 贴条盖什么章: each again)
 
 
 LOOKUP_FIELDS = ("case_stage", "case_note", "cases_seen")  # what a status lookup remembered

@@ -19,7 +19,11 @@ from bot.cases import case_no_match
 from bot.dates import ExpiryDate, find_expiries, find_months_early, find_planned
 from bot.terms import find_terms as _find_terms
 
-NEGATION = re.compile(r"(不是|并非|没有|没|不)$")
+NEGATION = re.compile(r"(不是|并非|没有|没|不)$|(没有|没|从没|从未)在$")  # 没在别的单位注册过 (不在原单位了 is a move)
+DENIED_CLAUSE = lexicon.pattern("DENIED_CLAUSE")  # 不是公司改名: the clause names what it is not
+CLAUSE_BREAK_SPLIT = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")
+SENTENCE_END = lexicon.pattern("SENTENCE_END")
+ACT_ON_THING = lexicon.pattern("ACT_ON_THING")  # 原单位已经给他开了解聘证明: the thing, with what was done  # 解聘证明？我之前没在别的单位: two sentences
 CORRECTING = re.compile(r"(不是|并非)$")  # 不是监理锁，我是问撤回
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
@@ -276,6 +280,32 @@ class Reader:
         """Procedure ids named in the text, in order of first mention."""
         return [pid for pid, _, _ in self.procedure_mentions(text)]
 
+    @staticmethod
+    def _overreach(m: re.Match, things: List[Tuple[int, int]]) -> Optional[int]:
+        """Where a situation's match goes too far, or None: it is told within one sentence, its last
+        clause does not deny it, and it does not end inside a thing's name (解聘证明？我之前没在别的单位…
+        crosses a question mark; 跳到另一家公司，不是公司改名 ends in a denial; 原单位的解聘(证明) stops
+        inside a material's name)."""
+        end = SENTENCE_END.search(m.group(0))
+        if end:
+            return m.start() + end.start()
+        last_clause = m.start() + max((b.end() for b in CLAUSE_BREAK_SPLIT.finditer(m.group(0))), default=0)
+        if last_clause > m.start() and DENIED_CLAUSE.match(m.string[last_clause:]):
+            return last_clause - 1
+        if ACT_ON_THING.search(m.group(0)):
+            return None
+        return next((s for s, e in things if s < m.end() < e), None)
+
+    def _situation(self, pattern: re.Pattern, text: str, things: List[Tuple[int, int]]) -> Optional[re.Match]:
+        """The pattern's match, cut short where it goes too far (证书丢了，遗失声明… is 证书丢了)."""
+        m = pattern.search(text)
+        for _ in range(3):
+            cut = self._overreach(m, things) if m else None
+            if cut is None:
+                return m
+            m = pattern.search(text, m.start(), cut) if cut > m.start() else None
+        return None
+
     def procedure_mentions(self, text: str, suppress: bool = True) -> List[Tuple[str, int, int]]:
         """(procedure id, start, end) of each procedure's first mention, by alias or
         pattern; negated mentions (不是丢了) and procedures suppressed by a more specific
@@ -284,8 +314,9 @@ class Reader:
         named = {pid for _, _, pid in found}
         spans = [(s, e) for s, e, _ in found]
         matched = []
+        things = [(start, end) for start, end, kind in _find_terms(text, self._material_aliases) if kind != "certificate"]
         for pattern, pid in self._procedure_patterns:
-            m = pattern.search(text)
+            m = self._situation(pattern, text, things)
             if not m or _negated(text, m.start()):
                 continue
             # a pattern speaks where no name was given (beside 遗失补办, 身份证信息变更 is its own),
@@ -473,7 +504,11 @@ A_NOT_A = re.compile(r"(.)[不没]\1$")  # 是不是 / 有没有 / 要不要: a 
 def _negated(text: str, start: int, negation: re.Pattern = NEGATION) -> bool:
     if A_NOT_A.search(text[max(0, start - 3):start]):  # 是不是转注册 / 有没有技术支持电话 ask, they do not deny
         return False
-    return bool(negation.search(text[max(0, start - 2):start]))
+    clause = CLAUSE_BREAK_SPLIT.split(text[:start])[-1]
+    denied = DENIED_CLAUSE.match(clause)
+    if negation is NEGATION and denied and "是" not in clause[denied.end():]:
+        return True  # 是我要跳槽，不是公司改名: the clause denies what it names (not 不是丢了 是改名以后…)
+    return bool(negation.search(text[max(0, start - 3):start]))
 
 
 def _mentioned(text: str, cue: str, cues: Sequence[str] = (), negation: re.Pattern = NEGATION) -> bool:

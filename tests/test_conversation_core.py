@@ -305,3 +305,85 @@ def test_a_place_put_forward_for_confirmation_is_confirmed(responder):
 def test_where_results_are_announced_is_no_lookup(responder):
     reply, shown = say(responder, State(procedure="initial", last_question="初始注册要啥材料"), "批了去哪看结果？")
     assert reply.route != "status_lookup" and "浙江省建设信息港" in shown
+
+
+def test_a_situation_denied_or_told_through_a_material_keeps_the_topic(responder):
+    replies = visit(responder, "我今年刚考过监理，第一次注册要带啥", "要不要带那个解聘证明？我之前没在别的单位注册过")
+    assert replies[-1][1].startswith("不需要") and "初始注册" in replies[-1][1] and "转注册" not in replies[-1][1]
+    replies = visit(responder, "证书搬家弄丢了", "要原单位的解聘证明吗？我没换过单位")
+    assert replies[-1][1].startswith("不需要") and "遗失补办" in replies[-1][1]
+    replies = visit(responder, "我们单位名字要变了", "不对，我搞错了，是我本人要跳到另一家公司，不是公司改名",
+                    "那营业执照复印件和工商变更证明还要吗")
+    assert "企业更名" not in replies[1][1] and "转注册" in replies[1][1]
+    assert replies[2][1].startswith("不需要") and "转注册" in replies[2][1]
+
+
+@pytest.mark.parametrize("text, procedure", [
+    ("证书丢了，遗失声明登在我们市里的晚报上算不算数", "lost"),  # the match is cut before 遗失声明, not dropped
+    ("新招的监理原单位已经给他开了解聘证明，我们去窗口还要带什么", "transfer"),  # something done with the document
+    ("不是丢了 是改名以后换新证书", "reissue_after_change"),  # the denial ends where 是 begins
+])
+def test_situations_read_around_materials_and_denials(responder, text, procedure):
+    assert responder.reader.procedures_in(normalise(text)) == [procedure]
+
+
+def test_a_date_in_brackets_after_today_is_today_and_a_colleagues_date_is_theirs(responder):
+    replies = visit(responder, "我们公司有三个人：郑丽离职了要注销，林峰是从别的公司转过来的，徐婷证书2027年1月20日到期。"
+                               "先说郑丽注销要什么？", "徐婷今天（12月4日）能报延续吗？")
+    first, second = replies[0][1], replies[1][1]
+    assert "注销注册申请表" in first and "延续" not in first  # only 郑丽 was asked about
+    assert "2027年1月20日到期" in second and "2026年12月4日到期" not in second
+
+
+def test_last_months_day_is_a_past_expiry(responder):
+    reply, shown = say(responder, State(), "同事的证书上个月30号就过期了，还能办延续吗？")
+    assert "2026年11月30日" in shown and "不能" in shown
+
+
+def test_every_colleague_answered_by_name_and_the_same_answer_said_once(responder):
+    replies = visit(responder, "我们公司有三个人：郑丽离职了要注销，林峰是从别的公司转过来的，徐婷证书2027年1月20日到期。"
+                               "先说郑丽注销要什么？", "他们三个都要交什么申请表，帮我列一下。", "他们三个的申请表都是在哪个系统里填的？")
+    listed, system = replies[1], replies[2]
+    assert listed[0].route == "each_person"
+    assert all(x in listed[1] for x in ("郑丽（注销注册）", "注销注册申请表", "林峰（转注册）", "变更注册申请表", "延续注册申请表"))
+    assert "都一样" in system[1] and "注册监理工程师管理系统" in system[1]
+
+
+def test_which_colleague_is_which_can_be_swapped(responder):
+    replies = visit(responder, "我们公司有两个人要办事：陈刚证书丢了，孙磊离职了要注销。先说陈刚，要带什么材料去窗口？",
+                    "等等我说反了，丢证的是孙磊，离职要注销的是陈刚。那陈刚现在要交什么？", "他们两个谁需要交注册证书原件？")
+    assert "注销注册申请表" in replies[1][1] and "遗失补办申请表" not in replies[1][1]
+    assert "陈刚（注销注册）：需要" in replies[2][1] and "孙磊（遗失补办（注册证书遗失））：不需要" in replies[2][1]
+
+
+def test_a_follow_up_after_an_answer_for_each_colleague_stays_with_each(responder):
+    replies = visit(responder, "同事周杰的证书找不到了，要补办，先在网上做什么？", "同事刘芳想增加专业，她要交一寸照吗？",
+                    "他俩批下来以后，哪个要带注册证书去贴条？", "贴条的时候盖的是什么章？")
+    assert replies[2][0].route == "each_person" and "刘芳" in replies[2][1]
+    assert replies[3][0].route == "each_person" and "注册监理工程师注册管理专用章" in replies[3][1]
+
+
+def test_english_words_among_chinese(responder):
+    replies = visit(responder, "Hi，我想 add 一个专业到我的注册证书上，procedure 是怎样的？", "pick up的时候要带什么")
+    assert "专业变更（增加）" in replies[0][1] and "单位介绍信" in replies[1][1]
+
+
+@pytest.mark.parametrize("text", ["我是江苏南京的，想注册一级建造师，去哪里办、打什么电话？", "他原来在江苏交的社保怎么转到杭州？"])
+def test_another_profession_or_social_insurance_transfer_is_not_ours(responder, text):
+    reply, shown = say(responder, State(procedure="transfer", last_question="转注册要交什么"), text)
+    assert reply.route == "not_ours" and "010-" not in shown and "0571-" not in shown
+
+
+def test_withdrawing_after_acceptance_and_what_is_printed_after_withdrawing(responder):
+    replies = visit(responder, "系统里给新人报初始注册，照片传错了，已经上报了，还没去省厅交纸质材料，能撤吗",
+                    "如果纸质材料已经交到2号窗口受理了呢？还能撤吗", "撤回改好后再上报，要打印什么", "那我怎么知道审过了没")
+    assert "010-88381873" in replies[0][1]
+    assert "办事指南中没有说明" in replies[1][1] and not replies[1][1].startswith("可以")
+    assert "上报后打印申请表" in replies[2][1]
+    assert "浙江省建设信息港" in replies[3][1]
+
+
+def test_original_or_copy_is_answered_with_the_form(responder):
+    replies = visit(responder, "我名字改了，身份证上的名字变了", "户口本交原件还是复印件？", "转注册的解聘证明要原件还是复印件")
+    assert replies[1][1].startswith("户口本交复印件")
+    assert replies[2][1].startswith("解聘证明原件或复印件均可")
