@@ -156,7 +156,7 @@ class ActionStatusLookup(Action):
             if p is not None:  # 被退回了要怎么处理 / 领证要带什么: about this application's procedure
                 case = result.case
                 seen = [entry for entry in state_from(tracker).cases_seen if LookedUp.parse(entry).case_no != case.case_no]
-                seen = (seen + [LookedUp(case.name, case.case_no, p.id, case.stage, case.note or "").dumps()])[-MAX_SEEN:]
+                seen = (seen + [LookedUp(case.name, case.case_no, p.id, case.stage, case.note or "", case.updated_at).dumps()])[-MAX_SEEN:]
                 return RESET + [state_event(tracker, procedure=p.id, last_aspect=None, last_question=None,
                                             case_stage=case.stage, case_note=case.note or None, cases_seen=seen,
                                             lookup_forgotten=None)]

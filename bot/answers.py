@@ -282,6 +282,8 @@ def _material_verdict(kb: Knowledge, kind: str, m: Material, *, form: Optional[s
                       lacking: Sequence[str], only: bool, question: str, asks_need: bool) -> str:
     """The opening of the answer about a found material: 可以。, 需要。, 不符合要求… or nothing."""
     level = _level_verdict(kb.material_kind(kind), m, question) if yes_no else ""
+    if SIGN.search(question) and not m.detail:  # 解聘证明要原来单位盖章吗: the guide says nothing of it
+        return f"办事指南没有说明{m.name}是否需要签字或盖章、由谁签字盖章。按办事指南，"
     if only:  # 加专业只带申请表就行吧: it is the whole list
         return "可以，只需这一样。"
     if kind in lacking and m.alternative:
@@ -623,11 +625,7 @@ def _months(n: int) -> str:
     return {1: "一个月", 2: "两个月", 3: "三个月"}.get(n, f"{n}个月")
 
 
-def contact(kb: Knowledge, c: Contact, yes_no: bool = False, question: str = "") -> List[Message]:
-    """The contact's text; a question about a case it does not cover (已经受理了还能撤吗) gets what
-    the guide does cover and that it says no more."""
-    if c.beyond_answer and any(cue in question for cue in c.beyond):
-        return [{"text": c.beyond_answer}]
+def contact(kb: Knowledge, c: Contact, yes_no: bool = False) -> List[Message]:
     lead = f"{c.yes_no_answer}。" if yes_no and c.yes_no_answer else ""
     return [{"text": lead + c.text}]
 

@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 from rapidfuzz import fuzz, process
 
 from bot import answers, check, lexicon, people
-from bot.dates import ExpiryDate, bare_date, find_expiry, stated_today, today as clock_today
+from bot.dates import ExpiryDate, bare_date, chinese_date, find_expiry, stated_today, today as clock_today
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.state import LookedUp, State
@@ -107,6 +107,7 @@ MORE = lexicon.pattern("MORE")  # 还有别的吗
 REPEAT = lexicon.pattern("REPEAT")  # 刚才说的再说一遍
 BOTH = lexicon.pattern("BOTH")  # 这两个哪个要照片
 MATERIAL_AT = lexicon.pattern("MATERIAL_AT")  # 第二样要原件吗 / 最后那个呢
+PLACES = {"contact:window", "contact:announcements"}  # topics that are where something is done
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = lexicon.pattern("WHEN")
 WHY = lexicon.pattern("WHY")  # 为什么不用了，有文件依据吗: about the last answer
@@ -123,6 +124,8 @@ MISSED_DEADLINE = lexicon.pattern("MISSED_DEADLINE")  # 要是过了期再报还
 DONE_WITH = lexicon.pattern("DONE_WITH")  # 补办完了新证怎么领
 CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登报要多少钱？: one clause from the next
 SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
+CASE_PROCEDURE_ASKED = lexicon.pattern("CASE_PROCEDURE_ASKED")  # 这个是办的哪个业务
+CASE_UPDATED_ASKED = lexicon.pattern("CASE_UPDATED_ASKED")  # 这条记录啥时候更新的
 SENTENCE_OR_HEAD_BREAK = lexicon.pattern("SENTENCE_OR_HEAD_BREAK")  # 我手上有四件事：…。他俩批下来以后，哪个要贴条
 LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
 CLAUSE_OR_HEAD_BREAK = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")  # 他们几个：谁要一寸照
@@ -276,6 +279,8 @@ class Responder:
             a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
         if self._continues_topic(turn, a, state):
             self._topic_continued(a, state, today)
+        elif "contact:withdraw" in a.topics and HANDED_IN.search(a.text) and not a.silent:
+            a.silent = self.kb.language.silent_topic("withdraw_after_acceptance")  # 已经交到2号窗口受理了呢？还能撤吗
         return Ctx(self, turn, a, state, today)
 
     def _kept_in_context(self, a: Analysis, state: State) -> None:
@@ -441,6 +446,8 @@ class Responder:
             or (set(a.aspects) <= {"contact"} and (PRONOUN.search(turn.text) or len(turn.text) <= 8)))
         if a.procedures or a.topics or a.ambiguity or a.expiry or a.out_of_scope or (a.aspects and not supposing and not generic):
             return False
+        if a.stages and not supposing and state.last_question and set(self.reader.read(state.last_question).topics) <= PLACES:
+            return False  # 要去哪个窗口 → 我孙子帮我在网上弄行不行: a step of its own, not the place again
         if self._chitchat(turn) or not state.last_question or (state.case_stage and NEXT_ASKED.search(turn.text)):
             return False
         if state.procedure and (set(a.aspects) & {"where", "materials", "collect", "steps"} or a.asks_next
@@ -479,6 +486,8 @@ class Responder:
             return None  # 重新上传时系统报错传不上去找谁: the technical line (为什么被退回 keeps the case: its answer has the review line)
         if named:
             case = named[-1]
+        elif seen and seen[-1].stage == state.case_stage and seen[-1].procedure == state.procedure:
+            case = seen[-1]  # the one just looked up, with its number and date
         elif state.case_stage and state.procedure:
             case = LookedUp("", "", state.procedure, state.case_stage, state.case_note or "")
         else:
@@ -487,6 +496,9 @@ class Responder:
         if named and _elliptical(text) and state.last_question:  # 李华的呢: what was asked of the other one
             text = state.last_question
         stage, p = self.kb.stage(case.stage), self.kb.procedure(case.procedure)
+        fact = _case_fact(case, p, text)
+        if fact:
+            return fact + stage_explained(self.kb, stage, p)
         if stage.name == "已退回" and ((("退回" in text or len(text) <= 6) and WHY.search(text)) or REDO.search(text)
                                      or (NEXT_ASKED.search(text) and len(text) <= SHORT_FOLLOW_UP)):  # 那怎么办: the note says
             note = [{"text": f"退回说明：{case.note}"}] if case.note else []
@@ -674,12 +686,14 @@ class Responder:
             for e in turn.entities:
                 if e.get("entity") == "procedure" and e.get("value") in {p.id for p in self.kb.procedures}:
                     return e["value"], "button"
-        if state.pending_candidates and not a.topics:
+        outside = a.procedures and not set(a.procedures) <= set(state.pending_candidates)  # 其实证没丢，是我改名字了: item 8
+        if state.pending_candidates and not a.topics and not outside:
             ambiguity = next((amb for amb in self.kb.ambiguities if set(state.pending_candidates) <= set(amb.candidates)), None)
             picked = self.reader.choose(turn.text, state.pending_candidates, ambiguity)
             if picked:
                 return picked, "clarified"
-        if len(a.procedures) == 1 and not a.aspects and not a.materials and state.last_aspect and _elliptical(turn.text):
+        if len(a.procedures) == 1 and not a.aspects and not a.materials and not a.silent and state.last_aspect \
+                and _elliptical(turn.text):  # not 加专业要不要先修继续教育学时: that asks its own (silent) question
             return a.procedures[0], "elliptical"
         return None, None
 
@@ -846,6 +860,8 @@ class Responder:
             if len(candidates) > 1 and self._same_for_all(candidates, a, aspect):
                 return candidates  # 补证不用交1寸照吧: both kinds of 补办 ask the same, so no need to ask which
             return candidates if len(candidates) == 1 else None
+        if not state.procedure and 1 < len(state.pending_candidates) <= MAX_PROCEDURES and aspect and aspect != "overview":
+            return list(state.pending_candidates)  # 补办是哪种情况？ → 要带什么: each of the two, not nine buttons
         return [state.procedure] if state.procedure else []
 
     def _same_for_all(self, candidates: List[str], a: Analysis, aspect: Optional[str]) -> bool:
@@ -1067,7 +1083,7 @@ class Responder:
             elif kind == "policy":
                 messages += answers.policy(self.kb, self.kb.policy(ident), a.yes_no)
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
-                messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no, a.text)
+                messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
         own = [c for c in SENTENCE_BREAK.split(a.text) if self.reader.procedures_in(c)]
         about = self.reader.read("，".join(own), a.today) if own and len(own) < _clauses(a.text) else a
@@ -1166,6 +1182,16 @@ def _expiry_decoded(code: Optional[str]) -> Optional[ExpiryDate]:
         return ExpiryDate(date.fromisoformat(value), precision or "day") if value else None
     except ValueError:  # a tampered slot
         return None
+
+
+def _case_fact(case: LookedUp, p: Procedure, text: str) -> Optional[List[dict]]:
+    """这个是办的哪个业务 / 这条记录啥时候更新的: the looked-up record's own fields."""
+    number = f"申请编号 {case.case_no}" if case.case_no else "该申请"
+    if CASE_PROCEDURE_ASKED.search(text):
+        return [{"text": f"{number}办理的是{p.title}。"}]
+    if CASE_UPDATED_ASKED.search(text) and case.updated:
+        return [{"text": f"{number}的最近更新日期是{chinese_date(date.fromisoformat(case.updated))}。"}]
+    return None
 
 
 def _asking_clause(clauses: List[str], reader: Reader) -> str:
@@ -1304,7 +1330,8 @@ class Ctx:
         """The topic the guide is silent on, when the question is ours (not 一个人 alone beside a procedure)."""
         a, s = self.a, self.a.silent
         ours = a.on_topic or a.stages or self.state.procedure or (s and s.ours and not a.out_of_scope)
-        return s if ours and not self.asks_person and not (s and s.alone and a.procedures) else None
+        linked = s and s.unless_linked and any(self.r._linked(self.r.kb.procedure(pid)) for pid in a.procedures)
+        return s if ours and not self.asks_person and not (s and s.alone and a.procedures) and not linked else None
 
     @cached_property
     def about_collecting(self) -> bool:
@@ -1314,7 +1341,9 @@ class Ctx:
 
     @cached_property
     def off_topic(self) -> bool:
-        return self.a.out_of_scope and not self.about_collecting
+        asks_case = bool(self.state.cases_seen) and bool(CASE_PROCEDURE_ASKED.search(self.turn.text)
+                                                         or CASE_UPDATED_ASKED.search(self.turn.text))
+        return self.a.out_of_scope and not self.about_collecting and not asks_case  # 这条记录啥时候更新的
 
     @cached_property
     def about_case(self) -> Optional[List[dict]]:
@@ -1366,10 +1395,11 @@ class Ctx:
             aspect = state.last_aspect
         proxy = any(cue in turn.text for cue in self.r.kb.language.proxy_cues)  # 那同事去要带什么
         if aspect == "materials" and len(turn.text) <= 10 and not (a.procedures or a.materials or a.ambiguity or a.asks_copies) \
-                and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy):
+                and state.last_aspect == "collect" and (bool(COLLECTING.search(state.last_question or "")) or proxy
+                                                        or bool(NEXT_ASKED.search(state.last_question or ""))):
             aspect = "collect"  # 批了去哪领 → 要带什么 / 证书要带吗 → 还要带什么: for collecting
-        if (aspect == "materials" and state.last_aspect == "collect" and a.yes_no and not a.stages and not a.procedures
-                and len(a.materials) == 1):
+        if (aspect == "materials" and state.last_aspect == "collect" and (a.yes_no or _elliptical(turn.text))
+                and not a.stages and not a.procedures and len(a.materials) == 1):  # 还要带单位介绍信吗 → 证书呢
             a.stages = ["领取"]  # 领证需要本人去吗 → 要不要带一寸照: for collecting
             pid = a.procedures[0] if a.procedures else state.procedure
             collection = self.r.kb.procedure(pid).collection if pid else None

@@ -150,8 +150,6 @@ class Contact:
     priority: int = 10
     context: Tuple[str, ...] = ()
     patterns: Tuple[str, ...] = ()  # phrasings with words apart (监理系统有没有人工客服电话)
-    beyond: Tuple[str, ...] = ()  # cues of a case the text does not cover (已经受理了还能撤吗)
-    beyond_answer: Optional[str] = None  # what is said then: what the guide covers, and that it says no more
 
 
 @dataclass(frozen=True)
@@ -172,6 +170,7 @@ class SilentTopic:
     stage: Optional[str] = None  # the step whose text says what the guide does ask (邮寄 → 受理: 携带至窗口)
     ours: bool = False  # asked with no other word of ours it is still about us (多久能批下来), unless off topic
     alone: bool = False  # only when no procedure is named (搬家的时候证书丢了 is about the loss, not the move)
+    unless_linked: bool = False  # not when the procedures asked about follow one another (item 8, then item 9)
 
 
 @dataclass(frozen=True)
@@ -462,7 +461,7 @@ def _contacts(data: dict) -> Tuple[Contact, ...]:
     for i, raw in enumerate(data.get("contacts") or []):
         e = _Entry("contacts.yml", f"contact {i + 1}", raw)
         e.unknown_keys({"id", "source", "name", "purpose", "phones", "text", "cues", "questions", "via", "yes_no_answer", "priority", "context",
-                        "patterns", "beyond", "beyond_answer"})
+                        "patterns"})
         patterns = e.texts("patterns")
         _compile_patterns(e, patterns)
         c = Contact(
@@ -471,10 +470,7 @@ def _contacts(data: dict) -> Tuple[Contact, ...]:
             phones=e.texts("phones"), via=e.text("via", required=False),
             yes_no_answer=e.text("yes_no_answer", required=False),
             priority=raw.get("priority", 10), context=e.texts("context"), patterns=patterns,
-            beyond=e.texts("beyond"), beyond_answer=e.text("beyond_answer", required=False),
         )
-        if bool(c.beyond) != bool(c.beyond_answer):
-            e.fail("beyond and beyond_answer go together")
         for phone in c.phones:
             if not PHONE_RE.match(phone):
                 e.fail(f"phone {phone!r} is not of the form 010-88381873")
@@ -509,13 +505,13 @@ def _language(data: dict) -> Language:
     silent = []
     for name, raw in (data.get("silent_topics") or {}).items():
         e = _Entry(file, f"silent topic {name}", raw)
-        e.unknown_keys({"label", "cues", "unless", "stage", "ours", "alone"})
+        e.unknown_keys({"label", "cues", "unless", "stage", "ours", "alone", "unless_linked"})
         stage = e.text("stage", required=False)
         if stage is not None and stage not in STAGES:
             e.fail(f"stage must be one of {', '.join(STAGES)}")
         silent.append(SilentTopic(id=name, label=e.text("label"), cues=e.texts("cues", required=True),
                                   unless=e.texts("unless"), stage=stage, ours=raw.get("ours") is True,
-                                  alone=raw.get("alone") is True))
+                                  alone=raw.get("alone") is True, unless_linked=raw.get("unless_linked") is True))
     return Language(
         aspects=tuple(sorted(aspects, key=lambda a: -a.priority)), stages=stages,
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),

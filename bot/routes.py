@@ -11,7 +11,7 @@ Order matters where two routes could both apply; the comment on each says what i
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from bot import answers
 from bot.dialogue import (CAN_COLLECT, CJK, CONFIDENT, MAX_PROCEDURES, NAME_GIVEN, OWN_APPLICATION, TOGETHER,
@@ -30,7 +30,7 @@ class Route:
 
 def _cleared(c: Ctx, **changes):
     """The state with the pending clarification and the last aspect dropped, plus `changes`."""
-    return replace(c.state, last_aspect=None, pending_question=None, pending_candidates=[], **changes)
+    return replace(c.state, **{"last_aspect": None, "pending_question": None, "pending_candidates": [], **changes})
 
 
 # -- before anything about a procedure --------------------------------------------------
@@ -86,7 +86,15 @@ def _stage_applies(c: Ctx) -> bool:
 
 def _stage(c: Ctx) -> Reply:
     pid = c.stage_procedure
-    return Reply(stage_explained(c.r.kb, c.stage, c.r.kb.procedure(pid)), _cleared(c, procedure=pid))
+    return Reply(stage_explained(c.r.kb, c.stage, c.r.kb.procedure(pid)), _cleared(c, procedure=pid, last_aspect=_next_aspect(c, pid),
+                                                                                     last_question=c.turn.text))
+
+
+def _next_aspect(c: Ctx, pid: str) -> Optional[str]:
+    """What the stage's next step is about, so that 要带什么去 after it asks about that step: collecting
+    after 已受理 / 已公告 (when the procedure has a collection step), handing in after 已上报."""
+    step = {"announce": "collect", "collect": "collect", "intake": "materials", "resubmit": "materials"}.get(c.stage.next)
+    return None if step == "collect" and not c.r.kb.procedure(pid).collection else step
 
 
 def _person_applies(c: Ctx) -> bool:
@@ -215,8 +223,20 @@ def _aspect_answer(c: Ctx) -> Reply:
     if aspect == "collect" and current.collection and current.collection.next_procedure:
         previous = current.id  # 改名那一步 later means this one
         current = r.kb.procedure(current.collection.next_procedure)  # 批下来之后呢 → 补办; 这一步交什么
+    if aspect == "materials" and _collected_only(current, a.materials):
+        aspect = "collect"  # 还要带单位介绍信吗 was answered from the collection step: 证书呢 asks about that step too
+    if not c.state.procedure and c.procedures == c.state.pending_candidates:  # answered for each, still not chosen
+        return Reply(messages, replace(c.state, last_aspect=aspect or "overview", pending_question=None,
+                                       last_question=a.follows or a.text))
     return Reply(messages, replace(c.state, procedure=current.id, previous_procedure=previous, last_aspect=aspect or "overview",
                                    pending_question=None, pending_candidates=[], last_question=a.follows or a.text))
+
+
+def _collected_only(p, kinds: List[str]) -> bool:
+    """Every material asked about is one the procedure asks for at collection only (单位介绍信 in 延续注册)."""
+    intake = {m.kind for m in p.intake.materials} if p.intake else set()
+    bring = {m.kind for m in p.collection.bring} if p.collection else set()
+    return bool(kinds) and all(k in bring and k not in intake for k in kinds)
 
 
 ROUTES: List[Route] = [

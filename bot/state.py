@@ -45,6 +45,7 @@ class LookedUp:
     procedure: str
     stage: str
     note: str = ""
+    updated: str = ""  # the record's last update, YYYY-MM-DD (这条记录啥时候更新的)
 
     @classmethod
     def parse(cls, entry: str) -> "LookedUp":

@@ -378,7 +378,7 @@ def test_withdrawing_after_acceptance_and_what_is_printed_after_withdrawing(resp
     replies = visit(responder, "系统里给新人报初始注册，照片传错了，已经上报了，还没去省厅交纸质材料，能撤吗",
                     "如果纸质材料已经交到2号窗口受理了呢？还能撤吗", "撤回改好后再上报，要打印什么", "那我怎么知道审过了没")
     assert "010-88381873" in replies[0][1]
-    assert "办事指南中没有说明" in replies[1][1] and not replies[1][1].startswith("可以")
+    assert replies[1][0].route.startswith("silent_topic") and "没有关于材料已送到省厅受理以后能否撤回" in replies[1][1]
     assert "上报后打印申请表" in replies[2][1]
     assert "浙江省建设信息港" in replies[3][1]
 
@@ -387,3 +387,55 @@ def test_original_or_copy_is_answered_with_the_form(responder):
     replies = visit(responder, "我名字改了，身份证上的名字变了", "户口本交原件还是复印件？", "转注册的解聘证明要原件还是复印件")
     assert replies[1][1].startswith("户口本交复印件")
     assert replies[2][1].startswith("解聘证明原件或复印件均可")
+
+
+def test_a_pending_choice_between_two_is_answered_for_both_until_one_is_picked(responder):
+    replies = visit(responder, "我的监理证书要补一个", "要带什么", "其实我说错了，证没丢，是我改名字了证上还是老名字，那要带什么")
+    assert replies[0][0].route == "clarify" and replies[0][1].count("遗失补办") == 2
+    assert "省级以上报刊" in replies[1][1] and "情况说明（本人签字和单位盖章）" in replies[1][1]
+    assert "户口本复印件" in replies[2][1]  # the situation told replaces the choice offered
+
+
+@pytest.mark.parametrize("first, text, expected", [
+    ("解聘证明要交吗，转注册", "解聘证明要原来单位盖章吗", "没有说明解聘证明是否需要签字或盖章"),
+    ("身份证号码更正了", "户口本复印件要盖章吗？", "没有说明户口本是否需要签字或盖章"),
+])
+def test_who_signs_or_seals_is_said_only_where_the_guide_says_it(responder, first, text, expected):
+    replies = visit(responder, first, text)
+    assert expected in replies[-1][1] and not replies[-1][1].startswith("需要")
+
+
+@pytest.mark.parametrize("texts, topic", [
+    (("我要转到新单位，同时想增加一个专业", "这两个能同时办吗？"), "merged"),
+    (("注销注册", "注销了以后过几年还能再注册回来吗"), "reregister"),
+    (("初始注册", "审核不通过会咋样"), "review_failed"),
+    (("企业更名", "贴条要排多长时间队"), "queue"),
+    (("我现在注册的是房建，想再加一个市政的专业", "加专业要不要先修继续教育学时"), "continuing_education"),
+])
+def test_more_silent_topics_in_a_conversation(responder, texts, topic):
+    reply, shown = visit(responder, *texts)[-1]
+    assert reply.route.startswith("silent_topic") and "办事指南中没有" in shown
+
+
+def test_procedures_that_follow_one_another_are_not_a_silent_merger(responder):
+    reply, shown = say(responder, State(), "身份证号变更和补办证书能同时报吗")
+    assert not reply.route.startswith("silent_topic") and "遗失补办" in shown
+
+
+@pytest.mark.parametrize("texts, expected", [
+    (("延续注册", "还要带单位介绍信吗？", "证书呢？"), "注册证书原件"),  # a material after a collection verdict: collecting
+    (("证书上有效期到2027年2月28号", "要去哪个窗口", "我孙子帮我在网上弄行不行"), "企业登录企业版注册监理工程师管理系统"),
+    (("我不打算干监理了，想把注册的证退掉", "带哪些东西"), "注销注册申请表"),
+    (("我要注册监理，第一次弄，去窗口要带什么材料",), "初始注册申请表"),
+    (("我从原来那家监理公司辞职了，下个月去新公司，证要怎么跟过去", "老单位要给我开啥"), "解聘证明"),
+])
+def test_follow_ups_and_first_turns_in_everyday_words(responder, texts, expected):
+    assert expected in visit(responder, *texts)[-1][1]
+
+
+@pytest.mark.parametrize("text", ["上海的注册监理工程师初始注册也是到你们省厅2号窗口交材料吗？",
+                                  "我在江苏的监理公司，注册监理工程师延续注册是交到你们2号窗口吗？",
+                                  "我们公司的一级建造师证书改名也是在你们这里办吗？"])
+def test_another_provinces_or_professions_office_is_not_ours(responder, text):
+    reply, shown = say(responder, State(procedure="rename", last_question="公司改名了"), text)
+    assert reply.route == "not_ours" and "010-" not in shown and "0571-" not in shown

@@ -124,3 +124,15 @@ def test_stopping_the_lookup(running_bot):
     running_bot.text("ZJ2026100001", me)
     reply = running_bot.text("那先不查了，注销要带什么", me)
     assert "解聘证明" in reply and "已取消" not in reply
+
+
+def test_the_looked_up_records_own_fields_and_what_follows_the_stage(running_bot):
+    me = running_bot.new_sender()
+    running_bot.text("ZJ2026100001 陈静", me)
+    assert "延续注册" in running_bot.text("这个是办的哪个业务", me)  # ZJ2026100001 is 陈静's 延续注册
+    assert "2026年11月21日" in running_bot.text("这条记录啥时候更新的", me)
+    me = running_bot.new_sender()
+    running_bot.text("ZJ2026100004 孙丽", me)
+    running_bot.text("下一步是什么？", me)
+    reply = running_bot.text("要带什么去？", me)
+    assert "单位介绍信" in reply  # what to bring to the collection that follows, not the papers handed in
