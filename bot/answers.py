@@ -241,7 +241,7 @@ def material_focus(kb: Knowledge, p: Procedure, kinds: Sequence[str], form: Opti
             continue
         step, m = hit
         listed = step
-        if stages and step.stage not in stages:  # 延续注册受理时要交证书原件吗: not then, later
+        if stages and step.stage not in stages and not SIGN.search(question):  # 延续注册受理时要交证书原件吗: not then, later
             asked = "、".join(stages)
             parts.append(f"{asked}时不需要。{p.title}{step.stage}时才需携带{material_line(m, with_copies=False)}。")
             listed = p.step(stages[0]) or p.intake
@@ -586,6 +586,9 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
         elif w.open_now:
             text = (f"可以，现在就可以申报延续注册。您的注册证书{when}到期，今天（{chinese_date(w.today)}）已在可申报的时间内："
                     f"延续注册至多可提早{_months(allowed)}申报，最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
+            left = (expiry.value - w.today).days
+            if left <= 31:  # 明天就到期了，来得及吗: say plainly that the whole of it must be done in time
+                text += f"距到期只剩{left}天：延续注册需在有效期内申报并提交，网上申报和到省厅2号窗口提交材料都要在到期前完成。"
         else:
             text = (f"现在还不能申报延续注册。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")

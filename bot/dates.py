@@ -76,8 +76,8 @@ class ExpiryDate:
     precision: str = "day"
 
     def describe(self) -> str:
-        if self.precision == "month":
-            return f"{self.value.year}年{self.value.month}月"
+        if self.precision == "month":  # 下个月月底: the month, and the last day that is counted
+            return f"{self.value.year}年{self.value.month}月底（{self.value.month}月{self.value.day}日）"
         if self.precision == "approx":
             return f"约{chinese_date(self.value)}"
         if self.precision == "year":
@@ -112,8 +112,9 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
         return None
     now = now or today()
     text = without_other_dates(_english_dates(_arabic(_NEXT_YEAR_WORDS.sub("明年", text))))
-    return (_new_year_relative(text, now) or _months_and_days(text, now) or _day_word_expiry(text, now)
-            or _absolute_expiry(text, now) or _relative_expiry(text, now) or _loose_expiry(text, now))
+    found = (_new_year_relative(text, now) or _months_and_days(text, now) or _day_word_expiry(text, now)
+             or _absolute_expiry(text, now) or _relative_expiry(text, now) or _loose_expiry(text, now))
+    return found
 
 
 def _day_word_expiry(text: str, now: date) -> Optional[ExpiryDate]:

@@ -107,6 +107,9 @@ MORE = lexicon.pattern("MORE")  # 还有别的吗
 REPEAT = lexicon.pattern("REPEAT")  # 刚才说的再说一遍
 BOTH = lexicon.pattern("BOTH")  # 这两个哪个要照片
 MATERIAL_AT = lexicon.pattern("MATERIAL_AT")  # 第二样要原件吗 / 最后那个呢
+REISSUES = {"lost", "reissue_after_change"}
+CHANGE_CHAIN = {"personal_change", "reissue_after_change"}  # item 8, then item 9
+CHANGE_DONE = lexicon.pattern("CHANGE_DONE")  # 改名以后补办 / 变更审核通过了: the change is behind them  # the two kinds of 遗失补办
 PLACES = {"contact:window", "contact:announcements"}  # topics that are where something is done
 SHORT_FOLLOW_UP = 12  # 是在哪里申请的 / 哪天开始执行的: about what was just answered
 WHEN = lexicon.pattern("WHEN")
@@ -126,7 +129,9 @@ CLAUSE_BREAK = lexicon.pattern("CLAUSE_BREAK")  # 遗失补办在哪登报？登
 SENTENCE_BREAK = lexicon.pattern("SENTENCE_BREAK")  # 公司改名要带啥？社保证明还要不要交: commas kept
 CASE_PROCEDURE_ASKED = lexicon.pattern("CASE_PROCEDURE_ASKED")  # 这个是办的哪个业务
 CASE_UPDATED_ASKED = lexicon.pattern("CASE_UPDATED_ASKED")  # 这条记录啥时候更新的
-SENTENCE_OR_HEAD_BREAK = lexicon.pattern("SENTENCE_OR_HEAD_BREAK")  # 我手上有四件事：…。他俩批下来以后，哪个要贴条
+SENTENCE_OR_HEAD_BREAK = lexicon.pattern("SENTENCE_OR_HEAD_BREAK")
+AFTER_LAST_STEP = lexicon.pattern("AFTER_LAST_STEP")
+HANDED_WHERE = lexicon.pattern("HANDED_WHERE")  # 弄好了交到哪里  # 贴完条还有别的手续吗  # 我手上有四件事：…。他俩批下来以后，哪个要贴条
 LIST_HEAD_BREAK = lexicon.pattern("LIST_HEAD_BREAK")  # 我手上有四件事：…。哪几个要…
 CLAUSE_OR_HEAD_BREAK = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")  # 他们几个：谁要一寸照
 OPENER_LEFTOVER = lexicon.pattern("OPENER_LEFTOVER")  # 问个事儿 → 事
@@ -265,6 +270,7 @@ class Responder:
             self._at_collection_time(turn.text, a, state, today)
             self._shared_name_in_context(a, state)
         self._named_reference_in_context(a, state)
+        self._change_first(turn.text, a, state)
         self._referred(turn.text, a, state, today)
         self._bare_next(turn.text, a, state, today)
         a, state = self._choice_applied(turn, a, state, today)
@@ -274,8 +280,9 @@ class Responder:
         self._correction_applied(a, state)
         self._question_at_the_end(a, state)
         described = a.procedures == ["renewal"] and not a.named  # 那过期的要怎么办: 过期 is the situation, not a new question
-        if (not ((a.procedures and not described) or a.topics or a.materials or a.silent) and NEXT_ASKED.search(turn.text)
-                and len(turn.text) <= SHORT_FOLLOW_UP and self._expired_before(state, today)):
+        proposed = a.procedures == ["initial"] and (a.yes_no or "?" in turn.text)  # 那怎么办，是要重新初始注册吗: the guide does not say that either
+        if (not ((a.procedures and not (described or proposed)) or a.topics or a.materials or a.silent)
+                and NEXT_ASKED.search(turn.text) and len(turn.text) <= 2 * SHORT_FOLLOW_UP and self._expired_before(state, today)):
             a.silent = self.kb.language.silent_topic("after_expiry")  # 证书昨天到期了 → 还能续吗 → 那我现在该怎么办
         if self._continues_topic(turn, a, state):
             self._topic_continued(a, state, today)
@@ -346,11 +353,23 @@ class Responder:
     def _after_approval_in_context(self, a: Analysis, state: State) -> None:
         """企业更名 under discussion, then 批下来以后还要再去办补办吗: what follows approval is the
         procedure's own collection (贴条), not the collection of a 补办 it does not lead to."""
-        if not (a.ambiguity and state.procedure and "collect" in a.aspects and a.yes_no) or a.procedures:
+        asked = a.yes_no or "还是" in a.text  # 批了之后证书要交上去吗还是换新证
+        if not (state.procedure and "collect" in a.aspects and asked) or a.corrected:
             return
+        reissues = set(a.ambiguity.candidates) if a.ambiguity and not a.procedures else set(a.procedures)
         current = self.kb.procedure(state.procedure)
-        if current.collection and not set(a.ambiguity.candidates) & {state.procedure, *self._linked(current)}:
-            a.procedures, a.ambiguity = [state.procedure], None
+        if (reissues and reissues <= REISSUES and current.collection and not current.collection.next_procedure
+                and not reissues & {state.procedure, *self._linked(current)}):
+            a.procedures, a.ambiguity = [state.procedure], None  # 批了以后是不是还要申请遗失补办换新证: no, it ends with its own
+
+    def _change_first(self, text: str, a: Analysis, state: State) -> None:
+        """我同事也要补证，不过他是因为身份证改了名字: the change itself comes first (item 8, whose
+        steps lead on to the reissue), unless it is said to be done (改名以后 / 变更审核通过了)."""
+        if a.procedures != ["reissue_after_change"] or CHANGE_DONE.search(text) or state.procedure in CHANGE_CHAIN:
+            return
+        mentioned = [pid for pid, _, _ in self.reader.procedure_mentions(text, suppress=False)]
+        if "personal_change" in mentioned and mentioned.index("personal_change") > 0:
+            a.procedures = ["personal_change"]  # the reason told after the 补证 asked for
 
     @staticmethod
     def _loose_name_in_context(text: str, a: Analysis, state: State) -> None:
@@ -450,8 +469,9 @@ class Responder:
             return False  # 要去哪个窗口 → 我孙子帮我在网上弄行不行: a step of its own, not the place again
         if self._chitchat(turn) or not state.last_question or (state.case_stage and NEXT_ASKED.search(turn.text)):
             return False
-        if state.procedure and (set(a.aspects) & {"where", "materials", "collect", "steps"} or a.asks_next
-                                or BARE_NEXT.fullmatch(turn.text.strip("?？。!！. "))):
+        own_material = set(a.materials) - {"certificate"}  # 窗口交的时候要不要一寸照: the procedure's material
+        if state.procedure and not supposing and (set(a.aspects) & {"where", "materials", "collect", "steps"} or a.asks_next
+                                                  or own_material or BARE_NEXT.fullmatch(turn.text.strip("?？。!！. "))):
             return False  # 社保证明呢 → 交到哪 / 然后呢: the procedure's, not the policy's again
         return (_elliptical(turn.text) or supposing
                 or not a.has_domain_signal and (len(turn.text) <= SHORT_FOLLOW_UP or bool(WHY.search(turn.text)) and len(turn.text) <= 20))
@@ -527,7 +547,8 @@ class Responder:
         if len(a.procedures) > 1:
             last_clause = _clause_list(text)[-1]
             focus = (people.first_only(text, found, self.reader.procedures_in)
-                     or (people.asked_about(last_clause, known, None) if found else None))
+                     or (people.asked_about(last_clause, known, None) if found and _one_named(last_clause, known)
+                         else None))  # not 老王…小李…张工…分别要交什么, one clause naming them all
             if focus:
                 a.procedures = [focus]
                 if focus != "renewal":  # 徐婷证书1月20日到期。先说郑丽注销要什么: no renewal verdict for 徐婷 now
@@ -673,7 +694,9 @@ class Responder:
                       or (state.procedure == "renewal" and a.yes_no and not a.procedures  # 那现在能报吗
                           and NOW_ASKED.search(text)))
         own = _expiry_decoded(state.expiry) if a.person is None else None
-        if state.last_question and asks_again:
+        other_question = (a.asks_copies or a.form or set(a.aspects) & {"materials", "collect", "steps", "where"}
+                          or (people.labels_in(text) and a.person is None))  # 老胡的延续表要几份 / 批了以后谁去贴条
+        if state.last_question and asks_again and not other_question:
             return self.reader.read(state.last_question, today).expiry or own  # the date said before
         if a.planned and state.procedure == "renewal":
             return own  # 要是我拖到2月底才去交呢: against the expiry said earlier
@@ -917,6 +940,9 @@ class Responder:
         linked = self._linked_answer(p, aspect, a)
         if linked is not None:
             return linked
+        if AFTER_LAST_STEP.search(a.text) and p.collection and not p.collection.next_procedure:
+            done = p.collection.purpose or "领取"  # 贴完条还有别的手续吗: the guide's steps end there
+            return [{"text": f"办事指南中{p.title}到领取环节（{done}）就办完了，之后没有列出其他手续。"}]
         if aspect == "collect" and a.yes_no and REISSUE_SAID.search(a.text) and p.collection \
                 and not p.collection.next_procedure and not REISSUE_SAID.search(p.title):
             said = self._aspect_of(p, aspect, a)  # 企业更名批了之后也要补办吗: no, it ends with its own collection
@@ -966,7 +992,8 @@ class Responder:
             return answers.materials(kb, p)
         if aspect == "collect":
             return answers.collection(kb, p, proxy=self._proxy_question(a),
-                                      asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text)
+                                      asks_stamp=a.yes_no and bool(NEEDS_STAMP.search(a.text)) and "章" not in a.text
+                                      and not self._proxy_question(a))  # 让公司的人去贴条行不行: who goes, not whether
         if aspect == "where" and a.asks_copies:  # 材料交到哪里，每样要几份: the list says both
             return answers.materials(kb, p)
         if aspect == "where":
@@ -1053,11 +1080,14 @@ class Responder:
             asked = [k for k in a.materials if k != "certificate"] if a.yes_no else []
             return answers.common_collection(self.kb, proxy=self._proxy_question(a), asked=asked, stamp_only=_stamp_only(a))
         if aspect == "steps" and a.materials == ["application_form"] and FORM_FROM.search(a.text):
-            return answers.common_steps(self.kb, ["申报"])  # 申请表在哪填 / 去哪拿: filled in online, printed after 上报
+            stages = ["申报", "受理"] if HANDED_WHERE.search(a.text) else ["申报"]  # 弄好了交到哪里: and where it goes
+            return answers.common_steps(self.kb, stages)  # 申请表在哪填 / 去哪拿: filled in online, printed after 上报
         if aspect == "where" or (aspect == "steps" and a.stages):
             asked = self._asked_stages(a)
             # 已经上报了，还要跑窗口吗: the later step; 上报完了以后还要做什么: the end of 申报 (打印申请表), then 受理
             stages = asked if a.asks_next and asked[:1] == ["申报"] else asked[-1:] or a.stages[-1:] or ["受理"]
+            if aspect == "where" and a.materials == ["application_form"] and HANDED_WHERE.search(a.text):
+                stages = [x for x in ("申报", "受理") if x in a.stages] or stages  # 申请表去哪拿？弄好了交到哪里: both
             return _yes(a) + answers.common_steps(self.kb, stages, where=aspect == "where" or a.yes_no)
         return None
 
@@ -1085,6 +1115,8 @@ class Responder:
             elif topic == a.topics[0] or self.kb.contact(ident).priority >= 10:
                 messages += answers.contact(self.kb, self.kb.contact(ident), a.yes_no)
         general = [x for x in a.aspects if x in ("materials", "collect", "steps")]
+        if not general and state.last_aspect in ("materials", "collect") and _elliptical_opening(a.text):
+            general = [state.last_aspect]  # 几份？ → 那刘工呢，他证书明年3月10号到期，要办延续: his verdict and his materials
         own = [c for c in SENTENCE_BREAK.split(a.text) if self.reader.procedures_in(c)]
         about = self.reader.read("，".join(own), a.today) if own and len(own) < _clauses(a.text) else a
         for pid in a.procedures[:MAX_PROCEDURES] if general else []:  # 转注册要带什么，我还有一建证书: both
@@ -1095,8 +1127,10 @@ class Responder:
     def _each_person(self, c: "Ctx") -> Reply:
         """The question answered for each colleague named, one line each, from their own procedure
         (and their own expiry date when it is about when they may apply)."""
-        asks_window = bool(WINDOW_ASKED.search(c.turn.text)) and not c.a.materials
         question = _asking_clause(SENTENCE_OR_HEAD_BREAK.split(c.turn.text), self.reader)  # 我手上有四件事：…。哪几个要…
+        if len(people.labels_in(question)) > 1:  # 老王…要延续小李…要初始注册张工证书搞丢了分别要交什么: the part after them
+            question = question[max((end for _, _, end in self.reader.procedure_mentions(question)), default=0):] or question
+        asks_window = bool(WINDOW_ASKED.search(question)) and not c.a.materials  # not 现在手上几件事：…
         lines = [line for person in people.everyone(c.state.people)
                  if (line := self._person_line(c, question, asks_window, *person))]
         if not lines:
@@ -1122,7 +1156,8 @@ class Responder:
             alone = replace(c.state, procedure=pid, people=[], previous_procedure=None, last_question=None,
                             last_aspect=None, pending_question=None, pending_candidates=[])
             said = self._respond(Turn(text=question), alone, c.today).messages
-        first = next((m["text"] for m in said if m.get("text")), "")
+        texts = [m["text"] for m in said if m.get("text")]
+        first = "".join(texts[:2]) if texts and len(texts[0]) <= 6 else (texts[0] if texts else "")  # 需要。 + its step
         head = first.split("\n")[0]
         # a verdict on one thing is its first line (with what to bring, 领取时需携带…, when that is all);
         # a list (【转注册】受理时需携带以下材料…) keeps its items
@@ -1182,6 +1217,18 @@ def _expiry_decoded(code: Optional[str]) -> Optional[ExpiryDate]:
         return ExpiryDate(date.fromisoformat(value), precision or "day") if value else None
     except ValueError:  # a tampered slot
         return None
+
+
+def _one_named(text: str, known: List[str]) -> bool:
+    """The text names one colleague (那陈刚现在要交什么), not several."""
+    named = {x for x, _, _ in people.named(known) if len(x) >= 2 and x in text} | set(people.labels_in(text))
+    return len(named) == 1
+
+
+def _elliptical_opening(text: str) -> bool:
+    """那刘工呢，他…: a follow-up that opens as "and what about X", whatever it adds after."""
+    head = CLAUSE_OR_HEAD_BREAK.split(text)[0]
+    return head.startswith("那") and head.endswith("呢")
 
 
 def _case_fact(case: LookedUp, p: Procedure, text: str) -> Optional[List[dict]]:
@@ -1331,7 +1378,9 @@ class Ctx:
         a, s = self.a, self.a.silent
         ours = a.on_topic or a.stages or self.state.procedure or (s and s.ours and not a.out_of_scope)
         linked = s and s.unless_linked and any(self.r._linked(self.r.kb.procedure(pid)) for pid in a.procedures)
-        return s if ours and not self.asks_person and not (s and s.alone and a.procedures) and not linked else None
+        pids = a.procedures or [self.state.procedure] * bool(self.state.procedure)
+        unasked = s and s.material and pids and not any(self.r._asks_for(self.r.kb.procedure(p), s.material) for p in pids)
+        return s if ours and not self.asks_person and not (s and s.alone and a.procedures) and not linked and not unasked else None
 
     @cached_property
     def about_collecting(self) -> bool:
@@ -1358,7 +1407,7 @@ class Ctx:
         stage = next((x for x in kb.stages if x.name in self.turn.text), None)
         looked_up = kb.stage(self.state.case_stage) if self.state.case_stage else None
         if stage is None and looked_up and NEXT_ASKED.search(self.turn.text) and not (a.topics or a.procedures or a.silent) \
-                and (not a.stages or (len(self.turn.text) <= SHORT_FOLLOW_UP and looked_up.name[1:] in self.turn.text)):
+                and (not a.stages or (len(self.turn.text) <= 2 * SHORT_FOLLOW_UP and looked_up.name[1:] in self.turn.text)):
             stage = looked_up  # 那我下一步干嘛 / 受理了我还要做什么: the stage looked up
         return stage
 
@@ -1426,6 +1475,10 @@ class Ctx:
         """他们几个谁要一寸照 / 哪几个批下来还要去窗口: every colleague named, none in particular."""
         asked = _asking_clause(CLAUSE_OR_HEAD_BREAK.split(self.turn.text), self.r.reader)
         theirs = set(people.procedures_of(self.state.people))  # 他俩…哪个要…: read as "these two" already
+        named_now = [x for x, _, _ in people.named(self.state.people) if x in self.turn.text]
+        if len(named_now) > 1 and len(named_now) == len(people.named(self.state.people)) and not self.a.person \
+                and len(self.a.procedures) > 1 and people.ALL_OF_THEM.search(self.turn.text):
+            return True  # 老王…小李…张工证书搞丢了 分别要交什么: each of those just named
         if (self.state.about_all and len(people.named(self.state.people)) > 1 and not self.a.procedures
                 and not self.a.person and not people.labels_in(self.turn.text) and not self.a.topics
                 and len(self.turn.text) <= SHORT_FOLLOW_UP and QUESTION_WORDS.search(self.turn.text)):

@@ -171,6 +171,7 @@ class SilentTopic:
     ours: bool = False  # asked with no other word of ours it is still about us (多久能批下来), unless off topic
     alone: bool = False  # only when no procedure is named (搬家的时候证书丢了 is about the loss, not the move)
     unless_linked: bool = False  # not when the procedures asked about follow one another (item 8, then item 9)
+    material: Optional[str] = None  # about this material kind: silent only where the procedure asks for it
 
 
 @dataclass(frozen=True)
@@ -505,13 +506,14 @@ def _language(data: dict) -> Language:
     silent = []
     for name, raw in (data.get("silent_topics") or {}).items():
         e = _Entry(file, f"silent topic {name}", raw)
-        e.unknown_keys({"label", "cues", "unless", "stage", "ours", "alone", "unless_linked"})
+        e.unknown_keys({"label", "cues", "unless", "stage", "ours", "alone", "unless_linked", "material"})
         stage = e.text("stage", required=False)
         if stage is not None and stage not in STAGES:
             e.fail(f"stage must be one of {', '.join(STAGES)}")
         silent.append(SilentTopic(id=name, label=e.text("label"), cues=e.texts("cues", required=True),
                                   unless=e.texts("unless"), stage=stage, ours=raw.get("ours") is True,
-                                  alone=raw.get("alone") is True, unless_linked=raw.get("unless_linked") is True))
+                                  alone=raw.get("alone") is True, unless_linked=raw.get("unless_linked") is True,
+                                  material=e.text("material", required=False)))
     return Language(
         aspects=tuple(sorted(aspects, key=lambda a: -a.priority)), stages=stages,
         yes_no_patterns=patterns, forms=forms, out_of_scope_cues=top.texts("out_of_scope_cues"),

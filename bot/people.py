@@ -15,8 +15,8 @@ from bot.status import SURNAMES
 
 _SURNAME = "[" + "".join(sorted(SURNAMES)) + "]"
 # 老王 / 小陈 / 张工 / 同事A / A / 一个同事 / 另一个同事: how a colleague is named in passing
-LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|({_SURNAME}工)(?![作程资厂地具人会期钱种龄商])|"
-                   r"(另一个|另外一个|一个)(?:同事|员工|人)")
+LABEL = re.compile(rf"(?<![a-z])([a-z])(?![a-z])|([老小]{_SURNAME})|((?:欧阳|司马|诸葛|上官|东方|皇甫|慕容|司徒|夏侯|公孙|令狐|{_SURNAME})工)(?![作程资厂地具人会期钱种龄商])|"
+                   r"(另一个|另外一个|一个)(?:同事|员工|人)|(阿[\u4e00-\u9fff])(?<!阿姨)(?<!阿公)(?<!阿婆)")
 # 张伟刚考出来 / 陈刚是从别的公司跳槽过来的 / 帮两个同事问：周婷的证书弄丢了: a full name opening a clause
 FULL_NAME = re.compile(rf"(?:^|[,，;；:：、。!！?？\s]|同事|员工|还有|另外|帮|给|替|的是)({_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
                        r"(?=的|是|要|想|刚|那|呢|去|也|现在|已经|今年|明年|去年|需要|打算|准备|从|本来|其实|不是|[,，;；:：?？]|$|"
@@ -57,10 +57,21 @@ def _labels(clause: str) -> List[str]:
     return names or labels
 
 
+def _segments(clause: str) -> List[str]:
+    """A clause that names several colleagues, cut where each is named (老王证书到期要延续小李刚考出来要初始注册,
+    typed without punctuation)."""
+    starts = sorted({m.start() for m in LABEL.finditer(clause)} | {pos for pos, _ in _full_names(clause)})
+    if len(starts) < 2:
+        return [clause]
+    cuts = [0, *starts[1:], len(clause)]
+    return [clause[a:b] for a, b in zip(cuts, cuts[1:]) if clause[a:b].strip()]
+
+
 def introduced(text: str, procedures_in) -> List[Tuple[str, str]]:
     """(label, procedure id) for each clause that names one colleague and one procedure; in a
     message about several procedures, the others too, unnamed ("#" + id: 还有个员工离职要注销)."""
-    found, clauses = [], [c for c in CLAUSE.split(text) if c.strip()]
+    found = []
+    clauses = [part for c in CLAUSE.split(text) if c.strip() for part in _segments(c)]
     several = len(procedures_in(text)) > 1
     waiting = None  # 张伟刚考出来，第一次注册: the name in one clause, the procedure in the next
     seen: List[str] = []  # 先说郑丽注销要什么: a name said earlier in the message names its clause too
@@ -110,7 +121,7 @@ def expiries_in(text: str, expiry_in) -> Dict[str, str]:
     老周2027年5月20日): `expiry_in(clause)` reads a clause's date (as an ISO string)."""
     dates: Dict[str, str] = {}
     about_expiry = any(w in text for w in EXPIRY_TALK)
-    for clause in (c for c in CLAUSE.split(text) if c.strip()):
+    for clause in (part for c in CLAUSE.split(text) if c.strip() for part in _segments(c)):
         labels = _labels(clause)
         if len(labels) == 1 and labels[0] not in ("1", "2"):
             found = expiry_in(clause if any(w in clause for w in EXPIRY_TALK) or not about_expiry else clause + "到期")

@@ -251,7 +251,7 @@ class Reader:
     def _asks_proxy(self, text: str, a: Analysis) -> bool:
         """Someone else going in their place, with nothing else asked (not 同事的证书丢了怎么办)."""
         asked = [x for x in a.aspects if not x.startswith(("policy:", "contact:"))]
-        return (not set(asked) - {"collect"} and bool(PROXY_ACT.search(text)) and not a.materials and not a.stages
+        return (not set(asked) - {"collect"} and bool(PROXY_ACT.search(text)) and not a.materials and not set(a.stages) - {"领取"}
                 and (a.yes_no or "?" in text)  # asked, not told (我替他跑一趟省厅窗口，…)
                 and any(c in text for c in self.kb.language.proxy_cues))
 

@@ -439,3 +439,37 @@ def test_follow_ups_and_first_turns_in_everyday_words(responder, texts, expected
 def test_another_provinces_or_professions_office_is_not_ours(responder, text):
     reply, shown = say(responder, State(procedure="rename", last_question="公司改名了"), text)
     assert reply.route == "not_ours" and "010-" not in shown and "0571-" not in shown
+
+
+def test_colleagues_typed_without_punctuation_are_each_answered(responder):
+    reply, shown = say(responder, State(), "你好 我是杭州一家监理公司的人事 手上有三个人要办 老王证书明年1月20号到期要延续 "
+                                           "小李刚考出来要初始注册 张工证书搞丢了 分别要交什么")
+    assert reply.route == "each_person" and reply.state.people == ["老王=renewal@2027-01-20", "小李=initial", "张工=lost"]
+    assert all(x in shown for x in ("延续注册申请表", "初始注册申请表", "遗失补办申请表"))
+    reply, shown = say(responder, reply.state, "张工那个登报是必须的吗 我们没登")
+    assert "情况说明" in shown and "遗失补办" in shown
+
+
+@pytest.mark.parametrize("texts, expected, unexpected", [
+    (("我的监理证上个月25号就过期了 还能延续吗", "那我现在该办啥 重新初始注册？"), "办事指南中没有关于注册证书过期后如何处理", "初始注册申请表"),
+    (("延续注册", "贴完条还有别的手续吗"), "就办完了", "申报："),
+    (("延续注册", "延续批了以后要是我出差 让公司综合部的人去贴条行不行"), "可以，本人或企业代办人员均可办理", "需要。"),
+    (("单位改名了", "批了以后是不是还要申请遗失补办换新证"), "不需要补办", "户口本"),
+    (("延续注册", "批了之后证书要交上去吗还是换新证"), "贴条", "户口本"),
+    (("转注册要交的两张一寸照片需要贴在申请表上吗？",), "不需要。办事指南中转注册的办理材料里没有一寸照", "办事指南中没有关于一寸照"),
+    (("初始注册", "一寸照要贴在表上还是单独交"), "办事指南中没有关于一寸照是贴在申请表上", "不需要"),
+    (("证书丢了要补", "我同事也要补证，不过他是因为身份证改了名字"), "户口本复印件", "省级以上报刊"),
+    (("申请表是去窗口领空白表，还是自己打印？弄好了交到哪里？",), "2号窗口", "请问您要咨询哪项业务"),
+    (("我们公司新来的小王刚考过，要初始注册，带什么材料", "几份？", "那刘工呢，他证书明年3月10号到期，要办延续"),
+     "延续注册申请表", "一寸照"),
+])
+def test_more_follow_ups_read_against_the_conversation(responder, texts, expected, unexpected):
+    shown = visit(responder, *texts, today=date(2026, 12, 6))[-1][1]
+    assert expected in shown and unexpected not in shown
+
+
+def test_a_compound_surname_and_a_month_end_are_read(responder):
+    reply, shown = say(responder, State(), "还有个诸葛工 明天就到期了 今天在系统上报 来得及吗", today=date(2026, 12, 6))
+    assert shown.startswith("诸葛工：") and "有效期内" in shown
+    reply, shown = say(responder, State(), "证书下个月月底到期，最晚什么时候得把延续报上去？", today=date(2026, 12, 6))
+    assert "1月31日" in shown

@@ -106,3 +106,9 @@ def test_missing_and_malformed_files(tmp_path):
 def test_generated_nlu_files_are_current(kb):
     from bot import nlu_assets
     assert nlu_assets.stale(kb) == [], "run `make nlu-assets` after changing knowledge/"
+
+
+def test_a_silent_topic_about_a_material_names_a_known_kind(kb):
+    kinds = {m.kind for m in kb.material_kinds}
+    about = [t for t in kb.language.silent_topics if t.material]
+    assert about and all(t.material in kinds for t in about)
