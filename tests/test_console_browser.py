@@ -42,6 +42,7 @@ def test_take_over_reply_and_hand_back(browser, running_bot, clerk):
         row.locator("a").click()
         console.get_by_role("button", name="接管对话").click()
         expect(console.locator("#conv-status")).to_contain_text("人工处理中")
+        expect(user.locator(".jh-notice").last).to_have_text("工作人员已接入", timeout=10000)  # told at once, not when the agent types
         ask(user, "我的证书快到期了，想问问怎么办")
         expect(console.get_by_role("log")).to_contain_text("我的证书快到期了", timeout=10000)        # reaches the agent live
         console.locator("#canned").select_option(index=1)
@@ -54,6 +55,10 @@ def test_take_over_reply_and_hand_back(browser, running_bot, clerk):
         user.screenshot(path=str(ROOT / "docs" / "console-user-widget.png"))
         console.get_by_role("button", name="交回机器人").click()
         expect(user.get_by_role("log")).to_contain_text("智能助手将继续为您解答", timeout=10000)
+        expect(user.locator(".jh-notice").last).to_have_text("已转回智能助手", timeout=10000)
+        user.reload()
+        user.get_by_role("button", name="打开在线咨询").click()
+        expect(user.locator(".jh-notice", has_text="工作人员已接入")).to_have_count(1)  # kept in the history
         ask(user, "延续注册要带什么材料")
         expect(user.locator(".jh-bot").last).to_contain_text("延续注册申请表原件", timeout=10000)
         console.goto(gateway + "/console")

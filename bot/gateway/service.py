@@ -17,6 +17,8 @@ from bot.gateway.store import Conversation, ConversationStore
 log = logging.getLogger(__name__)
 
 
+JOINED_NOTE = "工作人员已接入"  # shown to the user when an agent takes the conversation
+
 class BadMessage(ValueError):
     """The message cannot be accepted; the text says why, in Chinese, for the user."""
 
@@ -178,6 +180,7 @@ class ConversationService:
             await self.rasa.add_event(conversation.rasa_sender, "pause")
         except RasaUnavailable as e:  # the gateway keeps the bot quiet anyway
             log.warning("could not pause %s in Rasa: %s", conversation.id, e)
+        self.store.add(conversation.id, "system", JOINED_NOTE)  # the widget shows it, also after a reload
         await self.publish(conversation.id, {"type": "status", "status": "human", "agent": agent})
         return True
 

@@ -59,18 +59,25 @@
                                  "aria-controls": "jh-panel", text: "在线咨询" });
   var titleId = "jh-title";
   var closeBtn = el("button", { class: "jh-close", type: "button", "aria-label": "关闭在线咨询", text: "×" });
+  var humanBtn = el("button", { class: "jh-human", type: "button", "aria-label": "转人工客服", text: "转人工" });
+  var badge = el("span", { class: "jh-badge", "aria-hidden": "true" });
+  badge.hidden = true;
+  var limitLine = el("div", { class: "jh-limit", role: "status", "aria-live": "polite" });
+  limitLine.hidden = true;
   var statusLine = el("div", { class: "jh-status", role: "status", "aria-live": "polite" });
   var log = el("div", { class: "jh-log", role: "log", "aria-live": "polite", "aria-label": "对话记录", tabindex: "0" });
   var typing = el("div", { class: "jh-typing", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
-  var input = el("textarea", { class: "jh-input", id: "jh-input", rows: "1", maxlength: "1000",
+  var MAX_CHARS = 1000;   // the gateway refuses longer messages: say so while typing, cut nothing silently
+  var input = el("textarea", { class: "jh-input", id: "jh-input", rows: "1",
                                placeholder: "请输入您的问题，按回车发送", "aria-label": "输入您的问题" });
   var sendBtn = el("button", { class: "jh-send", type: "submit", "aria-label": "发送", text: "发送" });
   var form = el("form", { class: "jh-form" }, [el("label", { class: "jh-sr", for: "jh-input", text: "输入您的问题" }), input, sendBtn]);
   var panel = el("section", { class: "jh-panel", id: "jh-panel", role: "dialog", "aria-labelledby": titleId, hidden: "" }, [
-    el("header", { class: "jh-header" }, [el("h2", { id: titleId, text: config.title }), closeBtn]),
-    statusLine, log, typing, form
+    el("header", { class: "jh-header" }, [el("h2", { id: titleId, text: config.title }), humanBtn, closeBtn]),
+    statusLine, log, typing, limitLine, form
   ]);
   root.appendChild(panel);
+  launcher.appendChild(badge);
   root.appendChild(launcher);
   typing.hidden = true;
 
@@ -96,13 +103,29 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
-  function bubble(who, text, extraClass) {
+  function clock(at) {
+    var d = at ? new Date(at * 1000) : new Date();
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
+  function bubble(who, text, extraClass, at) {
     var b = el("div", { class: "jh-msg jh-" + who + (extraClass ? " " + extraClass : "") });
     b.appendChild(richText(text));
+    if (who !== "notice") b.appendChild(el("time", { class: "jh-time", text: clock(at) }));
     log.appendChild(b);
     scrollDown();
     return b;
   }
+
+  // ---- unread answers while the panel is closed: a badge on the launcher and in the page title ----
+  var unread = 0, baseTitle = document.title;
+  function showUnread() {
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    badge.hidden = unread === 0;
+    launcher.setAttribute("aria-label", unread ? "打开在线咨询（" + unread + "条未读消息）" : "打开在线咨询");
+    document.title = unread ? "(" + unread + ") " + baseTitle : baseTitle;
+  }
+  function arrived() { if (panel.hidden) { unread += 1; showUnread(); } }
 
   function timeline(payload) {
     var steps = (payload && payload.steps) || [];
@@ -128,7 +151,7 @@
     var row = el("div", { class: "jh-buttons", role: "group", "aria-label": "快捷回复" });
     list.forEach(function (b) {
       var btn = el("button", { type: "button", class: "jh-quick", text: String(b.title || b.payload || "") });
-      btn.addEventListener("click", function () { send(String(b.payload || b.title), String(b.title || "")); });
+      btn.addEventListener("click", function () { send(String(b.payload || b.title), String(b.title || "")); input.focus(); });
       row.appendChild(btn);
     });
     log.appendChild(row);
@@ -136,10 +159,10 @@
     scrollDown();
   }
 
-  function renderBot(messages, live) {
+  function renderBot(messages, live, at) {
     var quick = [];
     (messages || []).forEach(function (m) {
-      if (m.text) bubble("bot", m.text);
+      if (m.text) bubble("bot", m.text, null, at);
       if (m.custom && m.custom.type === "timeline") timeline(m.custom);
       if (m.buttons && m.buttons.length) quick = m.buttons;
     });
@@ -158,15 +181,16 @@
     var lastUserIndex = 0;
     items.forEach(function (m, i) { if (m.direction === "in") lastUserIndex = i; });
     items.forEach(function (m, index) {
-      if (m.direction === "in") bubble("user", m.display || m.text);
-      else if (m.direction === "agent") bubble("agent", m.text);
-      else renderBot([m], index >= lastUserIndex);
+      if (m.direction === "in") bubble("user", m.display || m.text, null, m.at);
+      else if (m.direction === "agent") bubble("agent", m.text, null, m.at);
+      else if (m.direction === "system") bubble("notice", m.text);   // 工作人员已接入 / 已转回智能助手 / busy
+      else renderBot([m], index >= lastUserIndex, m.at);
     });
     outbox.forEach(function (m) { m.node = bubble("user", m.display || m.text, "jh-pending"); });
   }
 
   // ---- connection -------------------------------------------------------------------------------
-  var ws = null, retry = 0, historyLoaded = false;
+  var ws = null, retry = 0, historyLoaded = false, agentOn = false;
 
   function setStatus(text) { statusLine.textContent = text || ""; statusLine.hidden = !text; }
 
@@ -208,8 +232,14 @@
         save("outbox", outbox.map(strip));
       }
       renderBot(data.messages, true);
+      arrived();
     } else if (data.type === "agent") {
       bubble("agent", data.text);
+      arrived();
+    } else if (data.type === "status") {
+      if (data.status === "human") bubble("notice", "工作人员已接入");
+      else if (data.status === "bot" && agentOn) bubble("notice", "已转回智能助手");
+      agentOn = data.status === "human";
     } else if (data.type === "user") {
       bubble("user", data.text);   // the same conversation typed in another tab
     } else if (data.type === "error") {
@@ -249,8 +279,8 @@
 
   function send(text, display) {
     text = String(text || "").trim();
-    if (!text) return;
-    if (text.length > 1000) { bubble("notice", "消息过长：最多 1000 个字，请分几次发送。"); return; }
+    if (!text) return false;
+    if (text.length > MAX_CHARS) { bubble("notice", "消息过长：最多 1000 个字，请分几次发送。"); return false; }
     if (lastButtons) { lastButtons.remove(); lastButtons = null; }
     var m = { id: newId(), text: text, display: display && display !== text ? display : undefined };
     m.node = bubble("user", m.display || text, "jh-pending");
@@ -263,6 +293,7 @@
     } else {
       setStatus("网络已断开，消息将在恢复连接后自动发送…");
     }
+    return true;
   }
 
   // ---- interaction -------------------------------------------------------------------------------
@@ -270,7 +301,10 @@
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     root.classList.add("jh-open");
+    unread = 0;
+    showUnread();
     if (!ws) connect();
+    scrollDown();   // always at the latest message, also after a reload or answers that came while closed
     input.focus();
   }
   function closePanel() {
@@ -281,10 +315,21 @@
   }
   launcher.addEventListener("click", function () { panel.hidden ? openPanel() : closePanel(); });
   closeBtn.addEventListener("click", closePanel);
-  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") closePanel(); });
+  humanBtn.addEventListener("click", function () { send("转人工"); input.focus(); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") closePanel();
+    if (e.key === "Tab" && window.matchMedia("(max-width: 480px)").matches) {
+      // the panel fills the phone's screen: Tab goes round inside it, not to the page behind
+      var stops = Array.prototype.filter.call(panel.querySelectorAll("button, textarea, [tabindex='0']"),
+                                              function (n) { return !n.disabled && n.offsetParent !== null; });
+      var first = stops[0], last = stops[stops.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    }
+  });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    send(input.value);
+    if (!send(input.value)) return;   // too long: the text stays in the box to be shortened
     input.value = "";
     input.style.height = "";
   });
@@ -298,6 +343,10 @@
   input.addEventListener("input", function () {
     input.style.height = "";
     input.style.height = Math.min(input.scrollHeight, 120) + "px";
+    var over = input.value.length > MAX_CHARS;
+    limitLine.textContent = over ? "已输入 " + input.value.length + " 字，超过 1000 字的上限，请删减或分几次发送。" : "";
+    limitLine.hidden = !over;
+    sendBtn.disabled = over;
   });
 
   window.JianliHelpdesk = { open: openPanel, close: closePanel, send: send };
