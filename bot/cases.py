@@ -305,12 +305,22 @@ class CaseStore:
 
 def guess_digest(number: str, identity: str) -> str:
     """A short digest of a failed guess: enough to tell guesses apart, and no name kept."""
-    normal = normalise_id_last4(identity)
-    normal = normal if ID_LAST4_RE.match(normal) else normalise_name(identity)
+    normal = "|".join(_normal_identity(part) for part in (identity or "").split("|"))
     return hashlib.sha256(f"{number}\n{normal}".encode("utf-8")).hexdigest()[:32]
 
 
+def _normal_identity(identity: str) -> str:
+    normal = normalise_id_last4(identity)
+    return normal if ID_LAST4_RE.match(normal) else normalise_name(identity)
+
+
 def identity_matches(case: Case, identity: str) -> bool:
+    """The name or the ID last four matches; "李明|5678" (both given) only when both do."""
+    parts = [p for p in (identity or "").split("|") if p.strip()]
+    return bool(parts) and all(_one_identity_matches(case, p) for p in parts)
+
+
+def _one_identity_matches(case: Case, identity: str) -> bool:
     identity = (identity or "").strip()
     if not identity:
         return False

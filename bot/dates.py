@@ -111,10 +111,23 @@ def find_expiry(text: str, now: Optional[date] = None) -> Optional[ExpiryDate]:
     if not any(w in text for w in _EXPIRY_WORDS):
         return None
     now = now or today()
-    text = without_other_dates(_english_dates(_arabic(_NEXT_YEAR_WORDS.sub("明年", text))))
+    text = without_other_dates(_english_dates(_arabic(_month_end_named(_NEXT_YEAR_WORDS.sub("明年", text), now))))
     found = (_new_year_relative(text, now) or _months_and_days(text, now) or _day_word_expiry(text, now)
              or _absolute_expiry(text, now) or _relative_expiry(text, now) or _loose_expiry(text, now))
     return found
+
+
+def _month_end_named(text: str, now: date) -> str:
+    """上个月底 / 这个月底 / 下个月底 as the date they name (the month's last day)."""
+    def end(shift: int) -> str:
+        first = months_before(date(now.year, now.month, 1), shift)
+        return f"{first.year}年{first.month}月{calendar.monthrange(first.year, first.month)[1]}日"
+    for words, shift in ((("上个月月底", "上个月底", "上月底", "上月末"), 1), (("这个月月底", "这个月底", "本月底", "本月末"), 0),
+                         (("下个月月底", "下个月底", "下月底", "下月末"), -1)):
+        for w in words:
+            if w in text:
+                return text.replace(w, end(shift))
+    return text
 
 
 def _day_word_expiry(text: str, now: date) -> Optional[ExpiryDate]:

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot import answers, check, lexicon, people
 from bot.dates import ExpiryDate, bare_date, chinese_date, find_expiry, stated_today, today as clock_today
+from bot.cases import ID_LAST4_RE as ID_LAST4
 from bot.status import find_identity, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.state import LookedUp, State
@@ -50,8 +51,15 @@ class Turn:
 
     def identity(self, bare: bool = False) -> Optional[str]:
         """The applicant's name or ID last four: where the user's spaces end a name (赵敏 为啥被退回),
-        else in the tidy text (王 小明 is one name)."""
-        return (self.spaced and find_identity(self.spaced, bare)) or find_identity(self.text, bare)
+        else in the tidy text (王 小明 is one name). When both are given (李明 尾号5678) both are
+        returned, "李明|5678", and a lookup must match both: a right number beside a wrong name
+        shows nothing."""
+        first = (self.spaced and find_identity(self.spaced, bare)) or find_identity(self.text, bare)
+        if not first:
+            return None
+        second = find_identity((self.spaced or self.text).replace(first, " ").replace(first.lower(), " "))
+        kinds = {bool(ID_LAST4.match(x)) for x in (first, second or "")}
+        return f"{first}|{second}" if second and second != first and len(kinds) == 2 else first
 
 
 @dataclass
@@ -248,7 +256,7 @@ class Responder:
         text = "，".join(rest)
         part = self.reader.read(text, c.today, context=pid)
         asks = part.yes_no or bool(QUESTION_WORDS.search(text))  # 初始注册证书批了，会寄到单位吗: the first clause asks nothing
-        if not asks or not (part.materials or part.topics or (part.aspects and (part.procedures or pid))):
+        if not asks or not (part.materials or part.topics or part.asks_copies or (part.aspects and (part.procedures or pid))):
             return None
         state = replace(c.state, procedure=c.state.procedure or pid) if pid and not part.procedures else c.state
         reply = self._respond(Turn(text=text), state, c.today)

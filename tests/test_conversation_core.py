@@ -473,3 +473,25 @@ def test_a_compound_surname_and_a_month_end_are_read(responder):
     assert shown.startswith("诸葛工：") and "有效期内" in shown
     reply, shown = say(responder, State(), "证书下个月月底到期，最晚什么时候得把延续报上去？", today=date(2026, 12, 6))
     assert "1月31日" in shown
+
+
+@pytest.mark.parametrize("texts, topic", [
+    (("延续注册", "到时候我在外地 同事帮我去窗口交行不行"), "proxy_intake"),
+    (("初始注册", "资格证拿到以后多久内必须注册"), "register_deadline"),
+    (("延续注册", "我证书下个月15号就到期了 到期前没批下来会怎样"), "review_failed"),
+    (("我的监理注册上个月底就到期了 忘了续 现在还能办延续吗", "那咋办 要重新走初始注册吗"), "after_expiry"),
+])
+def test_silent_topics_of_the_last_round(responder, texts, topic):
+    reply, shown = visit(responder, *texts, today=date(2026, 12, 6))[-1]
+    assert reply.route.startswith("silent_topic") and "办事指南中没有" in shown
+
+
+def test_a_silent_part_and_a_count_in_one_message(responder):
+    reply, shown = visit(responder, "初始注册", "打出来要盖公章吗，要几份")[-1]
+    assert "办事指南中没有" in shown and "一份" in shown
+
+
+def test_named_month_ends(responder):
+    assert dates.find_expiry("我的监理注册上个月底就到期了", date(2026, 12, 6)).value == date(2026, 11, 30)
+    assert dates.find_expiry("证书下个月底到期", date(2026, 12, 6)).value == date(2027, 1, 31)
+    assert dates.find_expiry("证书本月底到期", date(2026, 12, 6)).value == date(2026, 12, 31)

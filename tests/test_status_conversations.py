@@ -136,3 +136,10 @@ def test_the_looked_up_records_own_fields_and_what_follows_the_stage(running_bot
     running_bot.text("下一步是什么？", me)
     reply = running_bot.text("要带什么去？", me)
     assert "单位介绍信" in reply  # what to bring to the collection that follows, not the papers handed in
+
+
+def test_a_right_id_beside_a_wrong_name_shows_nothing(running_bot):
+    me = running_bot.new_sender()
+    reply = running_bot.text("帮忙查个进度 ZJ2026100001 陈晶 尾号4321", me)
+    assert "已公告" not in reply and "杭州测试监理有限公司" not in reply and "未找到" in reply
+    assert "已公告" in running_bot.text("ZJ2026100001 陈静 尾号4321", me)  # both right: shown
