@@ -148,6 +148,9 @@ class ActionStatusLookup(Action):
             return RESET
         if not case_no or not identity:  # the lookup was stopped by another question
             return RESET
+        said = turn_from(tracker)  # the message that gave the identity: 李明 尾号5678 must match both
+        if said.identity() == identity:
+            identity = said.identities() or identity
         result = store().lookup(case_no, identity, tracker.sender_id, client=client)
         if result.status == "found":
             kb = knowledge.default()

@@ -16,8 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot import answers, check, lexicon, people
 from bot.dates import ExpiryDate, bare_date, chinese_date, find_expiry, stated_today, today as clock_today
-from bot.cases import ID_LAST4_RE as ID_LAST4
-from bot.status import find_identity, stage_explained
+from bot.status import find_identity, identities as status_identities, stage_explained
 from bot.knowledge import Knowledge, Procedure
 from bot.state import LookedUp, State
 from bot.understand import Analysis, Reader
@@ -51,15 +50,14 @@ class Turn:
 
     def identity(self, bare: bool = False) -> Optional[str]:
         """The applicant's name or ID last four: where the user's spaces end a name (赵敏 为啥被退回),
-        else in the tidy text (王 小明 is one name). When both are given (李明 尾号5678) both are
-        returned, "李明|5678", and a lookup must match both: a right number beside a wrong name
-        shows nothing."""
-        first = (self.spaced and find_identity(self.spaced, bare)) or find_identity(self.text, bare)
-        if not first:
-            return None
-        second = find_identity((self.spaced or self.text).replace(first, " ").replace(first.lower(), " "))
-        kinds = {bool(ID_LAST4.match(x)) for x in (first, second or "")}
-        return f"{first}|{second}" if second and second != first and len(kinds) == 2 else first
+        else in the tidy text (王 小明 is one name)."""
+        return (self.spaced and find_identity(self.spaced, bare)) or find_identity(self.text, bare)
+
+    def identities(self, bare: bool = False) -> Optional[str]:
+        """Every identity given, for the lookup: "5678|李明" when both the ID's last four and a
+        name are (李明 尾号5678), and a lookup must then match both."""
+        first = self.identity(bare)
+        return first and status_identities(self.spaced or self.text, first)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import List, Optional
 from zoneinfo import ZoneInfo
 
 from bot import answers
-from bot.cases import Case, case_no_match, normalise_case_no
+from bot.cases import ID_LAST4_RE, Case, case_no_match, normalise_case_no
 from bot.dates import chinese_date
 from bot.knowledge import TIMELINE, Knowledge, Procedure, Stage
 
@@ -51,6 +51,25 @@ NOT_NAMES = {"你好", "您好", "谢谢", "好的", "是的", "不是", "对的
 def find_case_no(text: str) -> Optional[str]:
     m = case_no_match((text or "").lower())
     return normalise_case_no(m.group(1) + m.group(2)) if m else None
+
+
+NOT_IN_NAMES = ("身份", "四位", "尾号", "编号", "项目", "管理", "监理", "工程", "建设", "材料", "窗口", "系统")
+
+
+def looks_like_full_name(word: str) -> bool:
+    """李明 / 欧阳娜娜: a surname and one to three more characters, nothing that is a label or a word."""
+    size_ok = 2 <= len(word) <= 3 or (len(word) == 4 and word[:2] in COMPOUND_SURNAMES)
+    return (size_ok and all("\u4e00" <= ch <= "\u9fff" for ch in word) and _has_surname(word) and _looks_like_name(word)
+            and not NAME_STOPS.search(word) and not any(w in word for w in NOT_IN_NAMES))
+
+
+def identities(text: str, first: str) -> str:
+    """`first`, and the other kind of identity if the text gives it too ("5678|李明"): a right ID
+    beside a wrong name must not show the record."""
+    second = find_identity(text.replace(first, " ").replace(first.lower(), " "))
+    id_kinds = {bool(ID_LAST4_RE.match(x)) for x in (first, second or "")}
+    plausible = second and (ID_LAST4_RE.match(second) or looks_like_full_name(second))  # not the label 身份证后四位
+    return f"{first}|{second}" if plausible and second != first and len(id_kinds) == 2 else first
 
 
 def find_identity(text: str, bare: bool = False) -> Optional[str]:
