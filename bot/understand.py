@@ -309,7 +309,15 @@ class Reader:
     def procedure_mentions(self, text: str, suppress: bool = True) -> List[Tuple[str, int, int]]:
         """(procedure id, start, end) of each procedure's first mention, by alias or
         pattern; negated mentions (不是丢了) and procedures suppressed by a more specific
-        one (变更后补办 suppresses 身份证姓名等其他变更) are left out."""
+        one (变更后补办 suppresses 身份证姓名等其他变更) are left out. Asked of the same text
+        many times a turn (people, clauses, routes): remembered."""
+        return list(self._procedure_mentions(text, suppress))
+
+    @lru_cache(maxsize=8192)  # one Reader per process, like _read
+    def _procedure_mentions(self, text: str, suppress: bool) -> Tuple[Tuple[str, int, int], ...]:
+        return tuple(self._find_procedure_mentions(text, suppress))
+
+    def _find_procedure_mentions(self, text: str, suppress: bool) -> List[Tuple[str, int, int]]:
         found = [(start, end, pid) for start, end, pid in _find_terms(text, self._procedure_aliases) if not _negated(text, start)]
         named = {pid for _, _, pid in found}
         spans = [(s, e) for s, e, _ in found]
