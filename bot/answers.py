@@ -588,7 +588,7 @@ def renewal(kb: Knowledge, expiry: Optional[ExpiryDate], months_early: Optional[
                     f"延续注册至多可提早{_months(allowed)}申报，最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")
             left = (expiry.value - w.today).days
             if left <= 31:  # 明天就到期了，来得及吗: say plainly that the whole of it must be done in time
-                text += f"距到期只剩{left}天：延续注册需在有效期内申报并提交，网上申报和到省厅2号窗口提交材料都要在到期前完成。"
+                text += f"距到期只剩{left}天。办事指南：该事项需在有效期内申报并提交。"  # the guide's words, nothing added
         else:
             text = (f"现在还不能申报延续注册。您的注册证书{when}到期，延续注册至多可提早{_months(allowed)}申报，"
                     f"最早可在{chinese_date(w.opens)}申报，须在{when}有效期届满前申报并提交。")

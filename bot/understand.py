@@ -22,8 +22,8 @@ from bot.terms import find_terms as _find_terms
 NEGATION = re.compile(r"(不是|并非|没有|没|不)$|(没有|没|从没|从未)在$")  # 没在别的单位注册过 (不在原单位了 is a move)
 DENIED_CLAUSE = lexicon.pattern("DENIED_CLAUSE")  # 不是公司改名: the clause names what it is not
 CLAUSE_BREAK_SPLIT = lexicon.pattern("CLAUSE_OR_HEAD_BREAK")
-SENTENCE_END = lexicon.pattern("SENTENCE_END")
-ACT_ON_THING = lexicon.pattern("ACT_ON_THING")  # 原单位已经给他开了解聘证明: the thing, with what was done  # 解聘证明？我之前没在别的单位: two sentences
+SENTENCE_END = lexicon.pattern("SENTENCE_END")  # 解聘证明？我之前没在别的单位: two sentences
+ACT_ON_THING = lexicon.pattern("ACT_ON_THING")  # 原单位已经给他开了解聘证明: the thing, with what was done
 CORRECTING = re.compile(r"(不是|并非)$")  # 不是监理锁，我是问撤回
 COPIES = re.compile(r"([几两二三四多少]|一式)\s*份|份数")
 COLLECT = re.compile(r"领.{0,10}证")
